@@ -1,0 +1,118 @@
+// The queue engine: the hall's rules with no I/O. Commands go in with the acting client and the
+// time; an Outcome comes out with the result for the client and the events to make durable.
+// Single-threaded: one owner (the server's hall strand) calls it; it never blocks or throws for
+// a business rule. Routing policy: docs/queue-policy.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hallq/commands.h"
+#include "hallq/hall_config.h"
+#include "hallq/result.h"
+#include "hallq/types.h"
+
+namespace hallq::core {
+
+// Who sends a command, as established by the network layer from the token.
+struct Actor {
+  Role role = Role::display;
+  std::string name;                   // user name or device id
+  std::vector<int> windows;           // clerk: windows they may act at
+  std::vector<std::string> services;  // kiosk: services it may issue (empty = all)
+};
+
+// Makes ticket ids: unguessable in production (libsodium randomness), predictable in tests.
+class TicketIds {
+ public:
+  virtual ~TicketIds() = default;
+  virtual std::string next() = 0;
+};
+
+// A successful command's result as persisted for idempotent retries.
+struct StoredRequest {
+  std::string key;          // actor name + '\x1f' + request id
+  std::string fingerprint;  // the command without its request id, serialised
+  std::string business_day;
+  nlohmann::json result;
+};
+
+struct Outcome {
+  std::optional<Error> error;   // set: nothing changed, `events` is empty
+  nlohmann::json result;        // the success body for the client
+  std::vector<Event> events;    // to commit in this order before answering
+  std::optional<StoredRequest> request;  // to commit with the events (successes only)
+  bool repeated = false;        // a retry: `result` is the first answer, nothing changed
+
+  bool ok() const { return !error.has_value(); }
+};
+
+// Everything a restart needs, as loaded from storage.
+struct EngineState {
+  std::uint64_t last_seq = 0;
+  std::string business_day;        // empty on a new database
+  std::string notice;
+  bool notice_set = false;         // false: use the config's notice
+  std::vector<Ticket> tickets;     // every ticket of business_day
+  std::vector<Window> windows;     // every window with a recorded state
+  std::vector<StoredRequest> requests;  // business_day's successful requests
+};
+
+// Where a waiting ticket stands, for the kiosk, the ticket page and the issue result.
+struct TicketStanding {
+  int ahead = 0;                   // waiting tickets that will be called before it
+  std::int64_t estimated_wait_s = 0;
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const HallConfig> config, TicketIds& ids);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs a command. A repeated (actor, request id) returns the first successful result with
+  // repeated=true and no events; a reused id with a different command is request_id_reused.
+  // If the business day has changed it first rolls over (those events come first).
+  Outcome execute(const Command& command, const Actor& actor, TimeMs now);
+
+  // Timers: rolls the day over when due. Returns no events when nothing is due.
+  Outcome tick(TimeMs now);
+  // The next time tick() has something to do (the next day boundary).
+  TimeMs next_deadline(TimeMs now) const;
+
+  // Restart: replaces all state with what storage recorded.
+  void restore(const EngineState& state);
+  // Replays one recorded event (events carry post-states). restore() of the state before, then
+  // apply() of every later event, gives the same engine as the live one.
+  void apply(const Event& event);
+
+  // The hall as clients see it. with_tickets adds every active ticket (clerks and admins).
+  nlohmann::json snapshot(TimeMs now, bool with_tickets) const;
+  // The tickets call-next at this window would take, in order (at most `limit`).
+  Result<nlohmann::json> window_queue(int window, TimeMs now, std::size_t limit) const;
+  // One ticket as its visitor sees it: the ticket, its standing, its window's name if called.
+  Result<nlohmann::json> ticket_view(std::string_view ticket_id, TimeMs now) const;
+
+  const Ticket* ticket(std::string_view id) const;
+  const Window* window(int number) const;
+  std::optional<TicketStanding> standing(std::string_view ticket_id, TimeMs now) const;
+  ServiceLoad load(std::string_view service, TimeMs now) const;
+  std::uint64_t last_seq() const;
+  const std::string& business_day() const;
+  const HallConfig& config() const;
+  // Business day of a time under the hall's rules: local date, shifted back by reset_hour.
+  std::string business_day_at(TimeMs now) const;
+
+  ~Engine();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hallq::core

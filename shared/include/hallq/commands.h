@@ -1,0 +1,72 @@
+// Commands: what clients ask the hall to do. Every command carries a client request id that
+// makes a retry harmless. Parsed from JSON at the boundary (HTTP body or WebSocket message)
+// with unknown fields rejected and the first bad field named. Value types, no I/O.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "hallq/result.h"
+#include "hallq/types.h"
+
+namespace hallq {
+
+struct IssueTicket {
+  std::string service;
+  TicketClass cls = TicketClass::normal;
+  std::string priority_reason;           // required for the priority class
+  std::optional<TimeMs> appointment_at;  // required for the appointment class
+  std::string lang;                      // ticket language for the printer ("zh-CN" default)
+};
+struct CallNext { int window = 0; };
+struct CallNumber { int window = 0; std::string number; };  // "A012", waiting today
+struct Recall { int window = 0; };
+struct NoShow { int window = 0; };
+struct StartService { int window = 0; };
+struct CompleteService { int window = 0; };
+struct Transfer {
+  int window = 0;
+  std::string to_service;   // one of to_service / to_window is required
+  int to_window = 0;
+  bool return_after = false;  // come back to this window when served there
+  std::string note;
+};
+struct Hold { int window = 0; };
+struct Callback { int window = 0; std::string number; };  // a ticket held at this window
+struct CancelTicket { std::string number; std::string ticket_id; };  // either names the ticket
+struct PauseWindow { int window = 0; };
+struct ResumeWindow { int window = 0; };
+struct CloseWindow { int window = 0; };
+struct RollOverDay {};
+struct SetNotice { std::string text; };
+
+using CommandBody =
+    std::variant<IssueTicket, CallNext, CallNumber, Recall, NoShow, StartService, CompleteService,
+                 Transfer, Hold, Callback, CancelTicket, PauseWindow, ResumeWindow, CloseWindow,
+                 RollOverDay, SetNotice>;
+
+struct Command {
+  std::string request_id;  // 1..64 chars of [A-Za-z0-9._:-]
+  CommandBody body;
+};
+
+// The wire name of a command: "issue", "call-next", "call", "recall", "no-show", "start",
+// "complete", "transfer", "hold", "callback", "cancel", "pause", "resume", "close", "rollover",
+// "notice". Window commands take these names in /api/windows/{n}/{name} too.
+std::string_view command_name(const CommandBody& body);
+
+// Parses {"request_id": ..., fields...} for the named command. `window` (from a URL) is used
+// for window commands; a "window" field in the body must then be absent or equal. Unknown
+// fields, wrong types and out-of-range values give bad_request naming the field.
+Result<Command> parse_command(std::string_view name, const nlohmann::json& body,
+                              std::optional<int> window = std::nullopt);
+// The inverse, for clients: {"command": name, "request_id": ..., fields...}.
+nlohmann::json command_to_json(const Command& c);
+
+// The window a command acts on, or 0 for hall-wide commands.
+int command_window(const CommandBody& body);
+
+}  // namespace hallq

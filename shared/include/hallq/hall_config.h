@@ -1,0 +1,126 @@
+// The hall configuration: services, windows, devices, users and rules, as loaded from one JSON
+// file and validated. Immutable once loaded; share it by const reference or shared_ptr<const>.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "hallq/result.h"
+#include "hallq/types.h"
+
+namespace hallq {
+
+// A text in the hall's three languages. zh_cn is required; the others fall back to it.
+struct LocalizedText {
+  std::string zh_cn;
+  std::string zh_tw;
+  std::string en;
+  const std::string& in(std::string_view lang) const;  // "zh-CN", "zh-TW", "en"
+  friend bool operator==(const LocalizedText&, const LocalizedText&) = default;
+};
+
+// A span of local clock time, in minutes after local midnight: [open, close).
+struct OpeningSpan {
+  int open_min = 0;
+  int close_min = 24 * 60;
+  friend bool operator==(const OpeningSpan&, const OpeningSpan&) = default;
+};
+
+struct ServiceConfig {
+  std::string code;          // ticket number prefix: 1 or 2 upper-case ASCII letters, unique
+  LocalizedText name;
+  std::string department;
+  std::vector<OpeningSpan> hours;  // when tickets may be issued; empty means all day
+  int daily_cap = 0;               // tickets per business day; 0 means no cap
+  int number_digits = 3;           // zero padding of the sequence: A001
+  int wait_limit_min = 30;         // a longer wait raises an overdue alert
+  int service_limit_min = 20;      // a longer service raises an overdue alert
+  int expected_service_min = 8;    // used for estimates until real service times exist
+  friend bool operator==(const ServiceConfig&, const ServiceConfig&) = default;
+};
+
+struct WindowConfig {
+  int number = 0;                     // 1..999, unique; what the voice and the strips say
+  LocalizedText name;
+  std::string department;
+  std::vector<std::string> services;  // service codes, in the order this window prefers them
+  int idle_limit_min = 0;             // idle while open longer than this alerts; 0 = never
+  friend bool operator==(const WindowConfig&, const WindowConfig&) = default;
+};
+
+enum class DeviceKind { kiosk, display, printer, evaluator };
+std::string_view to_string(DeviceKind v);
+
+struct DeviceConfig {
+  std::string id;                  // unique, e.g. "kiosk-1"
+  DeviceKind kind = DeviceKind::display;
+  std::string token;               // bearer token the device presents (>= 16 chars)
+  LocalizedText name;
+  int window = 0;                  // displays (strips) and evaluators: their window; 0 = hall-wide
+  std::string layout;              // displays: "strip", "board", ... (free text, display-side)
+  std::string printer;             // kiosks: id of the printer device that prints their tickets
+  std::vector<std::string> services;  // kiosks: services offered; empty = all
+  friend bool operator==(const DeviceConfig&, const DeviceConfig&) = default;
+};
+
+struct UserConfig {
+  std::string name;                // login name, unique
+  std::string display_name;
+  Role role = Role::clerk;         // clerk or admin
+  std::string password_hash;       // libsodium crypto_pwhash_str (Argon2id) string
+  std::vector<int> windows;        // clerks: windows they may work at
+  friend bool operator==(const UserConfig&, const UserConfig&) = default;
+};
+
+struct PriorityReason {
+  std::string code;                // "elderly", "disabled", "military", ...
+  LocalizedText name;
+  friend bool operator==(const PriorityReason&, const PriorityReason&) = default;
+};
+
+struct Rules {
+  int utc_offset_min = 8 * 60;     // the hall's local time (China: +08:00, no DST)
+  int reset_hour = 0;              // local hour at which a new business day starts numbering
+  bool enforce_opening_hours = true;
+  std::vector<PriorityReason> priority_reasons;  // accepted reasons for the priority class
+  int aging_min = 45;              // a ticket waiting longer jumps class and service order
+  int appointment_early_min = 30;  // appointment rank applies from booked time minus this...
+  int appointment_late_min = 15;   // ...until booked time plus this; outside, it ranks normal
+  int estimate_sample = 20;        // recent service times per service used for estimates
+  int kiosk_rate_per_min = 60;     // issue commands per kiosk per minute (burst = a tenth)
+  int clerk_rate_per_min = 120;    // commands per clerk per minute
+  friend bool operator==(const Rules&, const Rules&) = default;
+};
+
+struct HallConfig {
+  std::string id;                  // short id, e.g. "xx-county"
+  LocalizedText name;
+  std::string notice;              // initial notice line for the hall boards
+  std::vector<ServiceConfig> services;
+  std::vector<WindowConfig> windows;
+  std::vector<DeviceConfig> devices;
+  std::vector<UserConfig> users;
+  Rules rules;
+
+  const ServiceConfig* service(std::string_view code) const;
+  const WindowConfig* window(int number) const;
+  const DeviceConfig* device_by_token(std::string_view token) const;
+  const DeviceConfig* device(std::string_view id) const;
+  const UserConfig* user(std::string_view name) const;
+  friend bool operator==(const HallConfig&, const HallConfig&) = default;
+};
+
+// Validates everything: types, ranges, unknown fields, unique codes and numbers, references
+// (a window's service, a clerk's window, a kiosk's printer). The error message starts with the
+// JSON path of the first problem, e.g. "/windows/3/services/1: unknown service code \"Z\"".
+Result<HallConfig> parse_hall_config(const nlohmann::json& j);
+// Reads and parses a file; a JSON syntax error names the line and column.
+Result<HallConfig> load_hall_config(const std::string& path);
+// The inverse of parse_hall_config: parse_hall_config(to_json(c)) == c.
+nlohmann::json hall_config_to_json(const HallConfig& c);
+
+}  // namespace hallq

@@ -1,0 +1,53 @@
+// JSON for the shared value types. These shapes are the wire protocol (docs/protocol.md):
+// change them only compatibly. Times are integers, milliseconds since the epoch, UTC.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "hallq/result.h"
+#include "hallq/types.h"
+
+namespace hallq {
+
+nlohmann::json to_json(const TicketTransition& t);
+nlohmann::json to_json(const Ticket& t);
+nlohmann::json to_json(const Window& w);
+nlohmann::json to_json(const ServiceLoad& l);
+nlohmann::json to_json(const Event& e);  // {"type":"event","seq":..,"event":"ticket_called",...}
+nlohmann::json to_json(const Error& e);  // {"error":{"code":"...","message":"..."}}
+
+// Strict parsers: every required field present with the right type; unknown fields rejected.
+// Used by clients reading the server, and by the server reading its own journal.
+Result<TicketTransition> ticket_transition_from_json(const nlohmann::json& j);
+Result<Ticket> ticket_from_json(const nlohmann::json& j);
+Result<Window> window_from_json(const nlohmann::json& j);
+Result<ServiceLoad> service_load_from_json(const nlohmann::json& j);
+Result<Event> event_from_json(const nlohmann::json& j);
+
+// Reading JSON objects field by field with the path of the first problem in the message.
+// Each reader marks the fields it consumed; finish() fails on any field left over.
+class JsonReader {
+ public:
+  JsonReader(const nlohmann::json& j, std::string path);
+  bool is_object() const;
+  // Each getter records the first error and afterwards returns defaults.
+  std::string string(std::string_view key, bool required = true, std::size_t max_len = 256);
+  std::int64_t integer(std::string_view key, bool required, std::int64_t min, std::int64_t max,
+                       std::int64_t fallback = 0);
+  bool boolean(std::string_view key, bool required = false, bool fallback = false);
+  const nlohmann::json* child(std::string_view key, bool required = true);  // any type
+  bool has(std::string_view key) const;
+  std::string path_of(std::string_view key) const;  // "/windows/3/services"
+  void fail(std::string message);                    // message already names the path
+  bool ok() const { return !error_.has_value(); }
+  // Reports the first error, or an unknown field, as bad_request.
+  Status finish();
+
+ private:
+  const nlohmann::json& j_;
+  std::string path_;
+  std::vector<std::string> consumed_;
+  std::optional<std::string> error_;
+};
+
+}  // namespace hallq
