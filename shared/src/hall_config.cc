@@ -1,1 +1,686 @@
-// placeholder: being written
+#include "hallq/hall_config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "hallq/json_codec.h"
+
+namespace hallq {
+
+using nlohmann::json;
+
+// ---- lookups ------------------------------------------------------------------------------------
+
+const std::string& LocalizedText::in(std::string_view lang) const {
+  if (lang == "zh-TW" && !zh_tw.empty()) return zh_tw;
+  if (lang == "en" && !en.empty()) return en;
+  return zh_cn;
+}
+
+std::string_view to_string(DeviceKind v) {
+  switch (v) {
+    case DeviceKind::kiosk: return "kiosk";
+    case DeviceKind::display: return "display";
+    case DeviceKind::printer: return "printer";
+    case DeviceKind::evaluator: return "evaluator";
+  }
+  return "?";
+}
+
+const ServiceConfig* HallConfig::service(std::string_view code) const {
+  for (const auto& s : services)
+    if (s.code == code) return &s;
+  return nullptr;
+}
+
+const WindowConfig* HallConfig::window(int number) const {
+  for (const auto& w : windows)
+    if (w.number == number) return &w;
+  return nullptr;
+}
+
+namespace {
+// Compares every byte of equal-length strings so that the time taken says nothing about how
+// much of a guessed token was right.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+}  // namespace
+
+const DeviceConfig* HallConfig::device_by_token(std::string_view token) const {
+  const DeviceConfig* found = nullptr;
+  for (const auto& d : devices)
+    if (same_secret(d.token, token) && found == nullptr) found = &d;
+  return found;
+}
+
+const DeviceConfig* HallConfig::device(std::string_view id) const {
+  for (const auto& d : devices)
+    if (d.id == id) return &d;
+  return nullptr;
+}
+
+const UserConfig* HallConfig::user(std::string_view name) const {
+  for (const auto& u : users)
+    if (u.name == name) return &u;
+  return nullptr;
+}
+
+// ---- parsing ------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t kMaxServices = 100;
+constexpr std::size_t kMaxWindows = 999;
+constexpr std::size_t kMaxDevices = 5000;
+constexpr std::size_t kMaxUsers = 5000;
+constexpr std::size_t kMaxSpans = 12;
+constexpr std::size_t kMaxPriorityReasons = 32;
+constexpr std::size_t kMaxNameBytes = 200;    // about 60 Chinese characters
+constexpr std::size_t kMaxNoticeBytes = 500;  // as SetNotice
+constexpr std::int64_t kDayMin = 24 * 60;
+
+std::optional<DeviceKind> device_kind_from_string(std::string_view s) {
+  for (auto k : {DeviceKind::kiosk, DeviceKind::display, DeviceKind::printer, DeviceKind::evaluator})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+bool is_service_code(std::string_view s) {
+  if (s.empty() || s.size() > 2) return false;
+  for (char c : s)
+    if (c < 'A' || c > 'Z') return false;
+  return true;
+}
+
+// Ids and login names: 1..64 of [A-Za-z0-9._-].
+bool is_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    bool good = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-';
+    if (!good) return false;
+  }
+  return true;
+}
+
+// Tokens travel in an HTTP header: visible ASCII only.
+bool is_token(std::string_view s) {
+  for (char c : s)
+    if (c < 0x21 || c > 0x7e) return false;
+  return s.size() >= 16;
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string at(const std::string& path, std::size_t i) { return path + "/" + std::to_string(i); }
+
+// "HH:MM" to minutes after midnight; 24:00 is the end of the day. -1 if malformed.
+int parse_clock(std::string_view s) {
+  if (s.size() != 5 || s[2] != ':') return -1;
+  for (std::size_t i : {0u, 1u, 3u, 4u})
+    if (s[i] < '0' || s[i] > '9') return -1;
+  int h = (s[0] - '0') * 10 + (s[1] - '0');
+  int m = (s[3] - '0') * 10 + (s[4] - '0');
+  if (h > 24 || m > 59 || (h == 24 && m != 0)) return -1;
+  return h * 60 + m;
+}
+
+std::string format_clock(int minutes) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60 % 100, minutes % 60);
+  return buf;
+}
+
+std::string format_span(const OpeningSpan& s) {
+  return format_clock(s.open_min) + "-" + format_clock(s.close_min);
+}
+
+// Parses a whole config and stops at the first problem, whose message starts with its path.
+class ConfigParser {
+ public:
+  Result<HallConfig> run(const json& j) {
+    parse_hall(j);
+    if (error_) return make_error(ErrorCode::bad_request, *error_);
+    return std::move(c_);
+  }
+
+ private:
+  bool fail(const std::string& path, const std::string& message) {
+    if (!error_) error_ = path + ": " + message;
+    return false;
+  }
+
+  // Reports the reader's first problem or unknown field.
+  bool finish(JsonReader& r) {
+    auto s = r.finish();
+    if (!s) {
+      if (!error_) error_ = s.error().message;
+      return false;
+    }
+    return true;
+  }
+
+  // True when `key` holds a value; an explicit null counts as absent (and is consumed).
+  static bool present(JsonReader& r, std::string_view key) {
+    if (r.has(key)) return true;
+    r.child(key, false);
+    return false;
+  }
+
+  // Rejects a field that the kind of device at hand does not have.
+  bool not_for(JsonReader& r, std::string_view key, const std::string& why) {
+    if (r.ok() && present(r, key)) r.fail(r.path_of(key) + ": " + why);
+    return r.ok();
+  }
+
+  bool array(const json* v, const std::string& path, std::size_t max, const char* noun) {
+    if (v == nullptr) return true;
+    if (!v->is_array()) return fail(path, "must be an array");
+    if (v->size() > max)
+      return fail(path, "at most " + std::to_string(max) + " " + noun + " are allowed");
+    return true;
+  }
+
+  // A name: either a string (Simplified Chinese only) or {"zh_cn", "zh_tw", "en"}.
+  // zh_cn is never empty in a name that is given.
+  bool text(const json* v, const std::string& path, LocalizedText& out) {
+    if (v == nullptr) return true;
+    if (v->is_string()) {
+      out.zh_cn = v->get<std::string>();
+      if (out.zh_cn.empty()) return fail(path, "must not be empty");
+      if (out.zh_cn.size() > kMaxNameBytes)
+        return fail(path, "must be at most " + std::to_string(kMaxNameBytes) + " bytes");
+      return true;
+    }
+    if (!v->is_object())
+      return fail(path, "must be a string or an object {\"zh_cn\", \"zh_tw\", \"en\"}");
+    JsonReader r(*v, path);
+    out.zh_cn = r.string("zh_cn", true, kMaxNameBytes);
+    if (r.ok() && out.zh_cn.empty()) r.fail(r.path_of("zh_cn") + ": must not be empty");
+    out.zh_tw = r.string("zh_tw", false, kMaxNameBytes);
+    out.en = r.string("en", false, kMaxNameBytes);
+    return finish(r);
+  }
+
+  bool identifier(JsonReader& r, std::string_view key, std::string& out) {
+    out = r.string(key, true, 64);
+    if (r.ok() && !is_identifier(out))
+      r.fail(r.path_of(key) + ": must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+    return r.ok();
+  }
+
+  void parse_hall(const json& j) {
+    JsonReader r(j, "");
+    identifier(r, "id", c_.id);
+    const json* name = r.child("name", true);
+    c_.notice = r.string("notice", false, kMaxNoticeBytes);
+    const json* services = r.child("services", true);
+    const json* windows = r.child("windows", true);
+    const json* devices = r.child("devices", false);
+    const json* users = r.child("users", true);
+    const json* rules = r.child("rules", false);
+    if (!finish(r)) return;
+    if (!text(name, "/name", c_.name)) return;
+
+    if (!array(services, "/services", kMaxServices, "services")) return;
+    if (services->empty()) {
+      fail("/services", "at least one service is required");
+      return;
+    }
+    for (std::size_t i = 0; i < services->size(); ++i)
+      if (!service((*services)[i], at("/services", i))) return;
+
+    if (!array(windows, "/windows", kMaxWindows, "windows")) return;
+    if (windows->empty()) {
+      fail("/windows", "at least one window is required");
+      return;
+    }
+    for (std::size_t i = 0; i < windows->size(); ++i)
+      if (!window((*windows)[i], at("/windows", i))) return;
+
+    if (!array(devices, "/devices", kMaxDevices, "devices")) return;
+    if (devices != nullptr) {
+      for (std::size_t i = 0; i < devices->size(); ++i)
+        if (!device((*devices)[i], at("/devices", i))) return;
+      if (!kiosk_printers()) return;
+    }
+
+    if (!array(users, "/users", kMaxUsers, "users")) return;
+    for (std::size_t i = 0; i < users->size(); ++i)
+      if (!user((*users)[i], at("/users", i))) return;
+    bool admin = false;
+    for (const auto& u : c_.users) admin = admin || u.role == Role::admin;
+    if (!admin) {
+      fail("/users", "at least one admin is required");
+      return;
+    }
+
+    if (rules != nullptr) parse_rules(*rules, "/rules");
+  }
+
+  bool service(const json& j, const std::string& path) {
+    ServiceConfig s;
+    JsonReader r(j, path);
+    s.code = r.string("code", true, 16);
+    if (r.ok() && !is_service_code(s.code))
+      r.fail(r.path_of("code") + ": must be 1 or 2 upper-case letters A-Z");
+    const json* name = r.child("name", true);
+    s.department = r.string("department", false, kMaxNameBytes);
+    const json* hours = r.child("hours", false);
+    s.daily_cap = int(r.integer("daily_cap", false, 0, 99999, s.daily_cap));
+    s.number_digits = int(r.integer("number_digits", false, 2, 5, s.number_digits));
+    s.wait_limit_min = int(r.integer("wait_limit_min", false, 1, kDayMin, s.wait_limit_min));
+    s.service_limit_min =
+        int(r.integer("service_limit_min", false, 1, kDayMin, s.service_limit_min));
+    s.expected_service_min =
+        int(r.integer("expected_service_min", false, 1, kDayMin, s.expected_service_min));
+    if (!finish(r)) return false;
+
+    if (auto it = service_paths_.find(s.code); it != service_paths_.end())
+      return fail(path + "/code", "duplicate service code " + in_quotes(s.code) + " (first at " +
+                                      it->second + ")");
+    service_paths_.emplace(s.code, path);
+    if (!text(name, path + "/name", s.name)) return false;
+
+    int largest = 1;
+    for (int d = 0; d < s.number_digits; ++d) largest *= 10;
+    if (s.daily_cap > largest - 1)
+      return fail(path + "/daily_cap", "must be at most " + std::to_string(largest - 1) +
+                                           " with number_digits " +
+                                           std::to_string(s.number_digits));
+
+    std::string hours_path = path + "/hours";
+    if (!array(hours, hours_path, kMaxSpans, "opening spans")) return false;
+    if (hours != nullptr) {
+      for (std::size_t i = 0; i < hours->size(); ++i) {
+        const json& h = (*hours)[i];
+        std::string span_path = at(hours_path, i);
+        if (!h.is_string()) return fail(span_path, "must be a string \"HH:MM-HH:MM\"");
+        const auto& span = h.get_ref<const std::string&>();
+        int open = span.size() == 11 && span[5] == '-' ? parse_clock(span.substr(0, 5)) : -1;
+        int close = open >= 0 ? parse_clock(span.substr(6)) : -1;
+        if (open < 0 || close < 0)
+          return fail(span_path, "must be \"HH:MM-HH:MM\" from 00:00 to 24:00, not " + in_quotes(span));
+        if (open >= close) return fail(span_path, "must open before it closes");
+        if (!s.hours.empty() && open < s.hours.back().close_min)
+          return fail(span_path, "must start after the span before it ends (spans in order, "
+                                 "not overlapping)");
+        s.hours.push_back(OpeningSpan{open, close});
+      }
+    }
+    c_.services.push_back(std::move(s));
+    return true;
+  }
+
+  // A list of service codes that must exist and not repeat.
+  bool service_list(const json& list, const std::string& path, std::vector<std::string>& out) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const json& v = list[i];
+      std::string item = at(path, i);
+      if (!v.is_string()) return fail(item, "must be a service code string");
+      const auto& code = v.get_ref<const std::string&>();
+      if (c_.service(code) == nullptr) return fail(item, "unknown service code " + in_quotes(code));
+      if (!seen.insert(code).second) return fail(item, "service " + in_quotes(code) + " is repeated");
+      out.push_back(code);
+    }
+    return true;
+  }
+
+  // A list of window numbers that must exist and not repeat.
+  bool window_list(const json& list, const std::string& path, std::vector<int>& out) {
+    std::set<int> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const json& v = list[i];
+      std::string item = at(path, i);
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 999 ||
+          (v.is_number_unsigned() && v.get<std::uint64_t>() > 999))
+        return fail(item, "must be a window number from 1 to 999");
+      int n = v.get<int>();
+      if (c_.window(n) == nullptr) return fail(item, "unknown window " + std::to_string(n));
+      if (!seen.insert(n).second) return fail(item, "window " + std::to_string(n) + " is repeated");
+      out.push_back(n);
+    }
+    return true;
+  }
+
+  bool window(const json& j, const std::string& path) {
+    WindowConfig w;
+    JsonReader r(j, path);
+    w.number = int(r.integer("number", true, 1, 999));
+    const json* name = r.child("name", false);
+    w.department = r.string("department", false, kMaxNameBytes);
+    const json* services = r.child("services", true);
+    w.idle_limit_min = int(r.integer("idle_limit_min", false, 0, kDayMin, w.idle_limit_min));
+    if (!finish(r)) return false;
+
+    if (c_.window(w.number) != nullptr) {
+      std::size_t first = 0;
+      while (c_.windows[first].number != w.number) ++first;
+      return fail(path + "/number", "duplicate window number " + std::to_string(w.number) +
+                                        " (first at " + at("/windows", first) + ")");
+    }
+    if (!text(name, path + "/name", w.name)) return false;
+    std::string services_path = path + "/services";
+    if (!array(services, services_path, kMaxServices, "services")) return false;
+    if (services->empty()) return fail(services_path, "a window serves at least one service");
+    if (!service_list(*services, services_path, w.services)) return false;
+    c_.windows.push_back(std::move(w));
+    return true;
+  }
+
+  bool device(const json& j, const std::string& path) {
+    DeviceConfig d;
+    JsonReader r(j, path);
+    identifier(r, "id", d.id);
+    std::string kind = r.string("kind", true, 16);
+    if (r.ok()) {
+      if (auto k = device_kind_from_string(kind)) {
+        d.kind = *k;
+      } else {
+        r.fail(r.path_of("kind") + ": must be \"kiosk\", \"display\", \"printer\" or \"evaluator\"");
+      }
+    }
+    d.token = r.string("token", true, 256);
+    if (r.ok() && !is_token(d.token))
+      r.fail(r.path_of("token") + ": must be at least 16 visible ASCII characters");
+    const json* name = r.child("name", false);
+
+    const json* services = nullptr;
+    if (d.kind == DeviceKind::evaluator) {
+      d.window = int(r.integer("window", true, 1, 999));
+    } else if (d.kind == DeviceKind::display) {
+      d.window = int(r.integer("window", false, 0, 999, 0));
+    } else {
+      not_for(r, "window", "only displays and evaluators have a window");
+    }
+    if (d.kind == DeviceKind::display) {
+      d.layout = r.string("layout", false, 32);
+    } else {
+      not_for(r, "layout", "only displays have a layout");
+    }
+    if (d.kind == DeviceKind::kiosk) {
+      d.printer = r.string("printer", false, 64);
+      services = r.child("services", false);
+    } else {
+      not_for(r, "printer", "only kiosks have a printer");
+      not_for(r, "services", "only kiosks offer services");
+    }
+    if (!finish(r)) return false;
+
+    if (auto it = device_paths_.find(d.id); it != device_paths_.end())
+      return fail(path + "/id", "duplicate device id " + in_quotes(d.id) + " (first at " +
+                                    it->second + ")");
+    device_paths_.emplace(d.id, path);
+    // The token itself stays out of the message: messages end up in logs.
+    if (auto it = token_paths_.find(d.token); it != token_paths_.end())
+      return fail(path + "/token", "same token as " + it->second + "/token");
+    token_paths_.emplace(d.token, path);
+    if (!text(name, path + "/name", d.name)) return false;
+    if (d.window != 0 && c_.window(d.window) == nullptr)
+      return fail(path + "/window", "unknown window " + std::to_string(d.window));
+    std::string services_path = path + "/services";
+    if (!array(services, services_path, kMaxServices, "services")) return false;
+    if (services != nullptr && !service_list(*services, services_path, d.services)) return false;
+    c_.devices.push_back(std::move(d));
+    return true;
+  }
+
+  // After all devices are known: a kiosk's printer must be a printer device.
+  bool kiosk_printers() {
+    for (std::size_t i = 0; i < c_.devices.size(); ++i) {
+      const auto& d = c_.devices[i];
+      if (d.kind != DeviceKind::kiosk || d.printer.empty()) continue;
+      const DeviceConfig* p = c_.device(d.printer);
+      std::string path = at("/devices", i) + "/printer";
+      if (p == nullptr) return fail(path, "unknown device " + in_quotes(d.printer));
+      if (p->kind != DeviceKind::printer)
+        return fail(path, "device " + in_quotes(d.printer) + " is a " +
+                              std::string(to_string(p->kind)) + ", not a printer");
+    }
+    return true;
+  }
+
+  bool user(const json& j, const std::string& path) {
+    UserConfig u;
+    JsonReader r(j, path);
+    identifier(r, "name", u.name);
+    u.display_name = r.string("display_name", true, 64);
+    if (r.ok() && u.display_name.empty()) r.fail(r.path_of("display_name") + ": must not be empty");
+    std::string role = r.string("role", true, 16);
+    if (r.ok()) {
+      if (role == "clerk") {
+        u.role = Role::clerk;
+      } else if (role == "admin") {
+        u.role = Role::admin;
+      } else {
+        r.fail(r.path_of("role") + ": must be \"clerk\" or \"admin\"");
+      }
+    }
+    u.password_hash = r.string("password_hash", true, 127);  // crypto_pwhash_STRBYTES - 1
+    if (r.ok() && u.password_hash.rfind("$argon2id$", 0) != 0)
+      r.fail(r.path_of("password_hash") +
+             ": must be an Argon2id hash from crypto_pwhash_str (\"$argon2id$...\")");
+    const json* windows = r.child("windows", u.role == Role::clerk);
+    if (!finish(r)) return false;
+
+    if (auto it = user_paths_.find(u.name); it != user_paths_.end())
+      return fail(path + "/name",
+                  "duplicate user name " + in_quotes(u.name) + " (first at " + it->second + ")");
+    user_paths_.emplace(u.name, path);
+    std::string windows_path = path + "/windows";
+    if (!array(windows, windows_path, kMaxWindows, "windows")) return false;
+    if (u.role == Role::clerk && windows->empty())
+      return fail(windows_path, "a clerk works at least one window");
+    if (u.role == Role::admin && windows != nullptr && !windows->empty())
+      return fail(windows_path, "an admin has no windows (admins act at every window)");
+    if (windows != nullptr && !window_list(*windows, windows_path, u.windows)) return false;
+    c_.users.push_back(std::move(u));
+    return true;
+  }
+
+  void parse_rules(const json& j, const std::string& path) {
+    Rules& x = c_.rules;
+    JsonReader r(j, path);
+    x.utc_offset_min = int(r.integer("utc_offset_min", false, -720, 840, x.utc_offset_min));
+    x.reset_hour = int(r.integer("reset_hour", false, 0, 23, x.reset_hour));
+    x.enforce_opening_hours = r.boolean("enforce_opening_hours", false, x.enforce_opening_hours);
+    const json* reasons = r.child("priority_reasons", false);
+    x.aging_min = int(r.integer("aging_min", false, 1, kDayMin, x.aging_min));
+    x.appointment_early_min =
+        int(r.integer("appointment_early_min", false, 0, kDayMin, x.appointment_early_min));
+    x.appointment_late_min =
+        int(r.integer("appointment_late_min", false, 0, kDayMin, x.appointment_late_min));
+    x.estimate_sample = int(r.integer("estimate_sample", false, 1, 1000, x.estimate_sample));
+    x.kiosk_rate_per_min =
+        int(r.integer("kiosk_rate_per_min", false, 1, 100000, x.kiosk_rate_per_min));
+    x.clerk_rate_per_min =
+        int(r.integer("clerk_rate_per_min", false, 1, 100000, x.clerk_rate_per_min));
+    if (!finish(r)) return;
+
+    std::string reasons_path = path + "/priority_reasons";
+    if (!array(reasons, reasons_path, kMaxPriorityReasons, "priority reasons")) return;
+    if (reasons == nullptr) return;
+    std::map<std::string, std::string> seen;
+    for (std::size_t i = 0; i < reasons->size(); ++i) {
+      std::string item = at(reasons_path, i);
+      PriorityReason p;
+      JsonReader rr((*reasons)[i], item);
+      identifier(rr, "code", p.code);
+      if (rr.ok() && p.code.size() > 32)
+        rr.fail(rr.path_of("code") + ": must be at most 32 characters");
+      const json* name = rr.child("name", true);
+      if (!finish(rr)) return;
+      if (auto it = seen.find(p.code); it != seen.end()) {
+        fail(item + "/code",
+             "duplicate priority reason " + in_quotes(p.code) + " (first at " + it->second + ")");
+        return;
+      }
+      seen.emplace(p.code, item);
+      if (!text(name, item + "/name", p.name)) return;
+      x.priority_reasons.push_back(std::move(p));
+    }
+  }
+
+  HallConfig c_;
+  std::optional<std::string> error_;
+  // Where each code, id, token and name was first seen, for duplicate messages.
+  std::map<std::string, std::string> service_paths_;
+  std::map<std::string, std::string> device_paths_;
+  std::map<std::string, std::string> token_paths_;
+  std::map<std::string, std::string> user_paths_;
+};
+
+// ---- writing ------------------------------------------------------------------------------------
+
+// The short form (a plain string) when only the Simplified Chinese text is set.
+json text_to_json(const LocalizedText& t) {
+  if (t.zh_tw.empty() && t.en.empty()) return t.zh_cn;
+  json j{{"zh_cn", t.zh_cn}};
+  if (!t.zh_tw.empty()) j["zh_tw"] = t.zh_tw;
+  if (!t.en.empty()) j["en"] = t.en;
+  return j;
+}
+
+bool is_empty(const LocalizedText& t) { return t.zh_cn.empty() && t.zh_tw.empty() && t.en.empty(); }
+
+// 1-based line and column (in characters) of the byte at `offset` in `text`.
+std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset; ++i) {
+    auto b = static_cast<unsigned char>(text[i]);
+    if (b == '\n') {
+      ++line;
+      column = 1;
+    } else if ((b & 0xC0) != 0x80) {  // not a UTF-8 continuation byte
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+}  // namespace
+
+Result<HallConfig> parse_hall_config(const nlohmann::json& j) { return ConfigParser().run(j); }
+
+Result<HallConfig> load_hall_config(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr)
+    return make_error(ErrorCode::not_found, "cannot read " + path + ": " + std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  int err = errno;
+  std::fclose(f);
+  if (failed)
+    return make_error(ErrorCode::not_found, "cannot read " + path + ": " + std::strerror(err));
+
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.byte counts the bytes read, the offending one included.
+    auto [line, column] = line_and_column(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string detail = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ".
+    if (auto colon = detail.find(": "); colon != std::string::npos) detail.erase(0, colon + 2);
+    return make_error(ErrorCode::bad_request, path + ": invalid JSON at line " +
+                                                  std::to_string(line) + ", column " +
+                                                  std::to_string(column) + ": " + detail);
+  }
+  auto config = parse_hall_config(j);
+  if (!config) return make_error(config.error().code, path + ": " + config.error().message);
+  return config;
+}
+
+nlohmann::json hall_config_to_json(const HallConfig& c) {
+  json services = json::array();
+  for (const auto& s : c.services) {
+    json js{{"code", s.code},
+            {"name", text_to_json(s.name)},
+            {"daily_cap", s.daily_cap},
+            {"number_digits", s.number_digits},
+            {"wait_limit_min", s.wait_limit_min},
+            {"service_limit_min", s.service_limit_min},
+            {"expected_service_min", s.expected_service_min}};
+    if (!s.department.empty()) js["department"] = s.department;
+    if (!s.hours.empty()) {
+      json hours = json::array();
+      for (const auto& h : s.hours) hours.push_back(format_span(h));
+      js["hours"] = std::move(hours);
+    }
+    services.push_back(std::move(js));
+  }
+
+  json windows = json::array();
+  for (const auto& w : c.windows) {
+    json jw{{"number", w.number}, {"services", w.services}, {"idle_limit_min", w.idle_limit_min}};
+    if (!is_empty(w.name)) jw["name"] = text_to_json(w.name);
+    if (!w.department.empty()) jw["department"] = w.department;
+    windows.push_back(std::move(jw));
+  }
+
+  json devices = json::array();
+  for (const auto& d : c.devices) {
+    json jd{{"id", d.id}, {"kind", to_string(d.kind)}, {"token", d.token}};
+    if (!is_empty(d.name)) jd["name"] = text_to_json(d.name);
+    if (d.window != 0) jd["window"] = d.window;
+    if (!d.layout.empty()) jd["layout"] = d.layout;
+    if (!d.printer.empty()) jd["printer"] = d.printer;
+    if (!d.services.empty()) jd["services"] = d.services;
+    devices.push_back(std::move(jd));
+  }
+
+  json users = json::array();
+  for (const auto& u : c.users) {
+    json ju{{"name", u.name},
+            {"display_name", u.display_name},
+            {"role", to_string(u.role)},
+            {"password_hash", u.password_hash}};
+    if (!u.windows.empty()) ju["windows"] = u.windows;
+    users.push_back(std::move(ju));
+  }
+
+  json reasons = json::array();
+  for (const auto& p : c.rules.priority_reasons)
+    reasons.push_back(json{{"code", p.code}, {"name", text_to_json(p.name)}});
+  const Rules& x = c.rules;
+  json rules{{"utc_offset_min", x.utc_offset_min},
+             {"reset_hour", x.reset_hour},
+             {"enforce_opening_hours", x.enforce_opening_hours},
+             {"priority_reasons", std::move(reasons)},
+             {"aging_min", x.aging_min},
+             {"appointment_early_min", x.appointment_early_min},
+             {"appointment_late_min", x.appointment_late_min},
+             {"estimate_sample", x.estimate_sample},
+             {"kiosk_rate_per_min", x.kiosk_rate_per_min},
+             {"clerk_rate_per_min", x.clerk_rate_per_min}};
+
+  json j{{"id", c.id},
+         {"name", text_to_json(c.name)},
+         {"services", std::move(services)},
+         {"windows", std::move(windows)},
+         {"devices", std::move(devices)},
+         {"users", std::move(users)},
+         {"rules", std::move(rules)}};
+  if (!c.notice.empty()) j["notice"] = c.notice;
+  return j;
+}
+
+}  // namespace hallq

@@ -1,1 +1,343 @@
-// placeholder: being written
+#include "hallq/json_codec.h"
+
+#include <algorithm>
+
+namespace hallq {
+
+using nlohmann::json;
+
+// ---- JsonReader -------------------------------------------------------------------------------
+
+JsonReader::JsonReader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+  if (!j_.is_object()) fail((path_.empty() ? std::string("/") : path_) + ": must be an object");
+}
+
+bool JsonReader::is_object() const { return j_.is_object(); }
+
+std::string JsonReader::path_of(std::string_view key) const {
+  return path_ + "/" + std::string(key);
+}
+
+void JsonReader::fail(std::string message) {
+  if (!error_) error_ = std::move(message);
+}
+
+bool JsonReader::has(std::string_view key) const {
+  if (!j_.is_object()) return false;
+  auto it = j_.find(key);
+  return it != j_.end() && !it->is_null();
+}
+
+const json* JsonReader::child(std::string_view key, bool required) {
+  if (!j_.is_object() || error_) return nullptr;
+  consumed_.emplace_back(key);
+  auto it = j_.find(key);
+  if (it == j_.end() || it->is_null()) {
+    if (required) fail(path_of(key) + ": missing");
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::string JsonReader::string(std::string_view key, bool required, std::size_t max_len) {
+  const json* v = child(key, required);
+  if (!v) return {};
+  if (!v->is_string()) {
+    fail(path_of(key) + ": must be a string");
+    return {};
+  }
+  const auto& s = v->get_ref<const std::string&>();
+  if (s.size() > max_len) {
+    fail(path_of(key) + ": must be at most " + std::to_string(max_len) + " bytes");
+    return {};
+  }
+  return s;
+}
+
+std::int64_t JsonReader::integer(std::string_view key, bool required, std::int64_t min,
+                                 std::int64_t max, std::int64_t fallback) {
+  const json* v = child(key, required);
+  if (!v) return fallback;
+  std::int64_t n = 0;
+  if (v->is_number_integer()) {
+    if (v->is_number_unsigned() && v->get<std::uint64_t>() > std::uint64_t(INT64_MAX)) {
+      n = INT64_MAX;
+    } else {
+      n = v->get<std::int64_t>();
+    }
+  } else {
+    fail(path_of(key) + ": must be an integer from " + std::to_string(min) + " to " +
+         std::to_string(max));
+    return fallback;
+  }
+  if (n < min || n > max) {
+    fail(path_of(key) + ": must be an integer from " + std::to_string(min) + " to " +
+         std::to_string(max));
+    return fallback;
+  }
+  return n;
+}
+
+bool JsonReader::boolean(std::string_view key, bool required, bool fallback) {
+  const json* v = child(key, required);
+  if (!v) return fallback;
+  if (!v->is_boolean()) {
+    fail(path_of(key) + ": must be true or false");
+    return fallback;
+  }
+  return v->get<bool>();
+}
+
+Status JsonReader::finish() {
+  if (!error_ && j_.is_object()) {
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      if (std::find(consumed_.begin(), consumed_.end(), it.key()) == consumed_.end()) {
+        fail(path_of(it.key()) + ": unknown field \"" + it.key() + "\"");
+        break;
+      }
+    }
+  }
+  if (error_) return make_error(ErrorCode::bad_request, *error_);
+  return ok_status();
+}
+
+// ---- writers ----------------------------------------------------------------------------------
+// Empty strings, zero numbers and absent optionals are left out: every display receives every
+// event, so bytes matter. Readers supply the same defaults.
+
+namespace {
+void put(json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+void put(json& j, const char* key, int v) {
+  if (v != 0) j[key] = v;
+}
+void put(json& j, const char* key, const std::optional<TimeMs>& v) {
+  if (v) j[key] = *v;
+}
+}  // namespace
+
+json to_json(const TicketTransition& t) {
+  json j{{"step", to_string(t.step)}, {"at", t.at}};
+  put(j, "window", t.window);
+  put(j, "clerk", t.clerk);
+  put(j, "service", t.service);
+  put(j, "note", t.note);
+  return j;
+}
+
+json to_json(const Ticket& t) {
+  json j{{"id", t.id},
+         {"number", t.number},
+         {"service", t.service},
+         {"origin_service", t.origin_service},
+         {"business_day", t.business_day},
+         {"class", to_string(t.cls)},
+         {"state", to_string(t.state)},
+         {"issued_at", t.issued_at},
+         {"queued_at", t.queued_at}};
+  put(j, "priority_reason", t.priority_reason);
+  put(j, "appointment_at", t.appointment_at);
+  put(j, "called_at", t.called_at);
+  put(j, "started_at", t.started_at);
+  put(j, "finished_at", t.finished_at);
+  put(j, "window", t.window);
+  put(j, "clerk", t.clerk);
+  put(j, "target_window", t.target_window);
+  put(j, "return_window", t.return_window);
+  put(j, "return_service", t.return_service);
+  put(j, "recalls", t.recalls);
+  put(j, "issued_by", t.issued_by);
+  json h = json::array();
+  for (const auto& step : t.history) h.push_back(to_json(step));
+  j["history"] = std::move(h);
+  return j;
+}
+
+json to_json(const Window& w) {
+  json j{{"number", w.number}, {"state", to_string(w.state)}, {"state_since", w.state_since}};
+  put(j, "current_ticket", w.current_ticket);
+  put(j, "clerk", w.clerk);
+  j["held"] = w.held;
+  put(j, "served_today", w.served_today);
+  return j;
+}
+
+json to_json(const ServiceLoad& l) {
+  return json{{"service", l.service},
+              {"waiting", l.waiting},
+              {"issued_today", l.issued_today},
+              {"estimated_wait_s", l.estimated_wait_s},
+              {"longest_wait_s", l.longest_wait_s}};
+}
+
+json to_json(const Event& e) {
+  json j{{"type", "event"}, {"seq", e.seq}, {"at", e.at}, {"event", to_string(e.type)}};
+  if (e.ticket) j["ticket"] = to_json(*e.ticket);
+  if (e.window) j["window"] = to_json(*e.window);
+  if (e.load) j["load"] = to_json(*e.load);
+  if (e.other_load) j["other_load"] = to_json(*e.other_load);
+  put(j, "business_day", e.business_day);
+  put(j, "notice", e.notice);
+  put(j, "actor", e.actor);
+  return j;
+}
+
+json to_json(const Error& e) {
+  return json{{"error", {{"code", to_string(e.code)}, {"message", e.message}}}};
+}
+
+// ---- readers ----------------------------------------------------------------------------------
+
+namespace {
+constexpr std::int64_t kTimeMax = 253402300799999;  // 9999-12-31
+constexpr std::size_t kIdMax = 64;
+
+template <typename E>
+E enum_field(JsonReader& r, std::string_view key, std::optional<E> (*parse)(std::string_view),
+             E fallback) {
+  std::string s = r.string(key, true, 32);
+  if (!r.ok()) return fallback;
+  auto v = parse(s);
+  if (!v) {
+    r.fail(r.path_of(key) + ": unknown value \"" + s + "\"");
+    return fallback;
+  }
+  return *v;
+}
+
+std::optional<TimeMs> optional_time(JsonReader& r, std::string_view key) {
+  if (!r.has(key)) {
+    r.child(key, false);  // marks a null as consumed
+    return std::nullopt;
+  }
+  return r.integer(key, true, 0, kTimeMax);
+}
+
+template <typename T>
+Result<T> finish(JsonReader& r, T value) {
+  auto s = r.finish();
+  if (!s) return s.error();
+  return value;
+}
+}  // namespace
+
+Result<TicketTransition> ticket_transition_from_json(const json& j) {
+  JsonReader r(j, "");
+  TicketTransition t;
+  t.step = enum_field(r, "step", &ticket_step_from_string, TicketStep::issued);
+  t.at = r.integer("at", true, 0, kTimeMax);
+  t.window = int(r.integer("window", false, 0, 999));
+  t.clerk = r.string("clerk", false, kIdMax);
+  t.service = r.string("service", false, 8);
+  t.note = r.string("note", false, 1024);
+  return finish(r, std::move(t));
+}
+
+Result<Ticket> ticket_from_json(const json& j) {
+  JsonReader r(j, "");
+  Ticket t;
+  t.id = r.string("id", true, kIdMax);
+  t.number = r.string("number", true, 16);
+  t.service = r.string("service", true, 8);
+  t.origin_service = r.string("origin_service", true, 8);
+  t.business_day = r.string("business_day", true, 10);
+  t.cls = enum_field(r, "class", &ticket_class_from_string, TicketClass::normal);
+  t.state = enum_field(r, "state", &ticket_state_from_string, TicketState::waiting);
+  t.issued_at = r.integer("issued_at", true, 0, kTimeMax);
+  t.queued_at = r.integer("queued_at", true, 0, kTimeMax);
+  t.priority_reason = r.string("priority_reason", false, 32);
+  t.appointment_at = optional_time(r, "appointment_at");
+  t.called_at = optional_time(r, "called_at");
+  t.started_at = optional_time(r, "started_at");
+  t.finished_at = optional_time(r, "finished_at");
+  t.window = int(r.integer("window", false, 0, 999));
+  t.clerk = r.string("clerk", false, kIdMax);
+  t.target_window = int(r.integer("target_window", false, 0, 999));
+  t.return_window = int(r.integer("return_window", false, 0, 999));
+  t.return_service = r.string("return_service", false, 8);
+  t.recalls = int(r.integer("recalls", false, 0, 1000000));
+  t.issued_by = r.string("issued_by", false, kIdMax);
+  if (const json* h = r.child("history", false)) {
+    if (!h->is_array()) {
+      r.fail("/history: must be an array");
+    } else {
+      for (std::size_t i = 0; i < h->size() && r.ok(); ++i) {
+        auto step = ticket_transition_from_json((*h)[i]);
+        if (!step) {
+          r.fail("/history/" + std::to_string(i) + step.error().message);
+        } else {
+          t.history.push_back(std::move(*step));
+        }
+      }
+    }
+  }
+  return finish(r, std::move(t));
+}
+
+Result<Window> window_from_json(const json& j) {
+  JsonReader r(j, "");
+  Window w;
+  w.number = int(r.integer("number", true, 1, 999));
+  w.state = enum_field(r, "state", &window_state_from_string, WindowState::open);
+  w.state_since = r.integer("state_since", true, 0, kTimeMax);
+  w.current_ticket = r.string("current_ticket", false, kIdMax);
+  w.clerk = r.string("clerk", false, kIdMax);
+  if (const json* h = r.child("held", false)) {
+    if (!h->is_array()) {
+      r.fail("/held: must be an array");
+    } else {
+      for (std::size_t i = 0; i < h->size(); ++i) {
+        if (!(*h)[i].is_string()) {
+          r.fail("/held/" + std::to_string(i) + ": must be a string");
+          break;
+        }
+        w.held.push_back((*h)[i].get<std::string>());
+      }
+    }
+  }
+  w.served_today = int(r.integer("served_today", false, 0, 1000000));
+  return finish(r, std::move(w));
+}
+
+Result<ServiceLoad> service_load_from_json(const json& j) {
+  JsonReader r(j, "");
+  ServiceLoad l;
+  l.service = r.string("service", true, 8);
+  l.waiting = int(r.integer("waiting", true, 0, 100000000));
+  l.issued_today = int(r.integer("issued_today", true, 0, 100000000));
+  l.estimated_wait_s = r.integer("estimated_wait_s", true, 0, INT64_MAX);
+  l.longest_wait_s = r.integer("longest_wait_s", true, 0, INT64_MAX);
+  return finish(r, std::move(l));
+}
+
+Result<Event> event_from_json(const json& j) {
+  JsonReader r(j, "");
+  Event e;
+  std::string type = r.string("type", true, 16);
+  if (r.ok() && type != "event") r.fail("/type: must be \"event\"");
+  e.seq = std::uint64_t(r.integer("seq", true, 1, INT64_MAX));
+  e.at = r.integer("at", true, 0, kTimeMax);
+  e.type = enum_field(r, "event", &event_type_from_string, EventType::ticket_issued);
+  // Nested records: parse and prefix their error paths.
+  auto nested = [&r](const char* key, auto parse, auto& out) {
+    if (const json* v = r.child(key, false)) {
+      auto parsed = parse(*v);
+      if (!parsed) {
+        r.fail(std::string("/") + key + parsed.error().message);
+      } else {
+        out = std::move(*parsed);
+      }
+    }
+  };
+  nested("ticket", ticket_from_json, e.ticket);
+  nested("window", window_from_json, e.window);
+  nested("load", service_load_from_json, e.load);
+  nested("other_load", service_load_from_json, e.other_load);
+  e.business_day = r.string("business_day", false, 10);
+  e.notice = r.string("notice", false, 4096);
+  e.actor = r.string("actor", false, kIdMax);
+  return finish(r, std::move(e));
+}
+
+}  // namespace hallq

@@ -19,7 +19,7 @@ struct IssueTicket {
   TicketClass cls = TicketClass::normal;
   std::string priority_reason;           // required for the priority class
   std::optional<TimeMs> appointment_at;  // required for the appointment class
-  std::string lang;                      // ticket language for the printer ("zh-CN" default)
+  std::string lang = "zh-CN";            // ticket language for the printer
 };
 struct CallNext { int window = 0; };
 struct CallNumber { int window = 0; std::string number; };  // "A012", waiting today
