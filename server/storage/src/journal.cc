@@ -1,1 +1,637 @@
-// placeholder: being written
+// The journal on SQLite's C API. One connection, statements prepared once at open and reused;
+// every failure becomes Error{internal, "<file>: <what>: <sqlite message>"}, never an exception.
+#include "hallq/storage/journal.h"
+
+#include <sqlite3.h>
+
+#include <charconv>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "hallq/json_codec.h"
+
+namespace hallq::storage {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Created in one transaction on a new file. The indexed columns of tickets duplicate fields of
+// body so that reports over a year of tickets need not parse JSON; body stays the record.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE events(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  business_day TEXT NOT NULL,
+  ticket_id TEXT,
+  window INTEGER,
+  actor TEXT,
+  body TEXT NOT NULL
+);
+CREATE INDEX events_by_day ON events(business_day);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+-- INSERT OR REPLACE deletes without firing delete triggers.
+CREATE TRIGGER events_no_replace BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+CREATE TABLE tickets(
+  id TEXT PRIMARY KEY,
+  business_day TEXT NOT NULL,
+  number TEXT NOT NULL,
+  service TEXT NOT NULL,
+  origin_service TEXT NOT NULL,
+  class TEXT NOT NULL,
+  state TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  called_at INTEGER,
+  started_at INTEGER,
+  finished_at INTEGER,
+  window INTEGER,
+  clerk TEXT,
+  body TEXT NOT NULL,
+  UNIQUE(business_day, number)
+);
+CREATE INDEX tickets_by_day_service ON tickets(business_day, service);
+CREATE INDEX tickets_by_day_state ON tickets(business_day, state);
+
+CREATE TABLE windows(
+  number INTEGER PRIMARY KEY,
+  body TEXT NOT NULL
+);
+
+-- Request ids are remembered for one business day: a kiosk may reuse its ids tomorrow.
+CREATE TABLE requests(
+  business_day TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  result TEXT NOT NULL,
+  PRIMARY KEY(business_day, key)
+);
+
+INSERT INTO meta(key, value) VALUES
+  ('schema_version', '1'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
+  ('notice_set', '0');
+)sql";
+
+struct DbClose {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using Db = std::unique_ptr<sqlite3, DbClose>;
+
+// One prepared statement. Binders remember the first failure so that a run of binds needs one
+// check, at step(). Reset after each use by the callers' Use guard.
+class Statement {
+ public:
+  Statement() = default;
+  explicit Statement(sqlite3_stmt* s) : s_(s) {}
+  Statement(Statement&& o) noexcept
+      : s_(std::exchange(o.s_, nullptr)), bind_rc_(std::exchange(o.bind_rc_, SQLITE_OK)) {}
+  Statement& operator=(Statement&& o) noexcept {
+    std::swap(s_, o.s_);
+    std::swap(bind_rc_, o.bind_rc_);
+    return *this;
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(s_); }
+
+  void bind(int i, std::string_view v) {
+    note(sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  void bind(int i, std::int64_t v) { note(sqlite3_bind_int64(s_, i, v)); }
+  void bind(int i, std::optional<std::int64_t> v) { v ? bind(i, *v) : bind_null(i); }
+  void bind_null(int i) { note(sqlite3_bind_null(s_, i)); }
+  // NULL for the "none" value of a column (0 window, empty clerk).
+  void bind_or_null(int i, std::int64_t v) { v != 0 ? bind(i, v) : bind_null(i); }
+  void bind_or_null(int i, std::string_view v) { !v.empty() ? bind(i, v) : bind_null(i); }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code (a failed bind comes out here).
+  int step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(s_); }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    bind_rc_ = SQLITE_OK;
+  }
+
+  std::int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
+  std::string_view text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string_view();
+  }
+
+ private:
+  void note(int rc) {
+    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  }
+  sqlite3_stmt* s_ = nullptr;
+  int bind_rc_ = SQLITE_OK;
+};
+
+// Resets a statement when the scope that used it ends, even on an early return, so the next
+// use starts clean and no read transaction is held open by an unfinished SELECT.
+class Use {
+ public:
+  explicit Use(Statement& s) : s_(s) {}
+  ~Use() { s_.reset(); }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+  Statement* operator->() { return &s_; }
+
+ private:
+  Statement& s_;
+};
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// Request keys hold a 0x1f separator; messages are for people.
+std::string printable(std::string_view key) {
+  std::string out(key);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return out;
+}
+
+std::int64_t as_int64(std::uint64_t v) {
+  return v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+             ? std::numeric_limits<std::int64_t>::max()
+             : static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+struct Journal::Impl {
+  // Constant after open().
+  std::string path;
+  Db db;  // declared before the statements: destroyed after them
+
+  Statement begin, commit, rollback;
+  Statement insert_event, upsert_ticket, upsert_window, set_meta, insert_request;
+  Statement select_meta, select_tickets, select_windows, select_requests, select_events;
+  Statement integrity;
+
+  // What the file says, as of the last successful commit (or open).
+  std::uint64_t last_seq = 0;
+  std::string business_day;
+
+  Error fail(std::string_view what) const {
+    return fail(what, db ? sqlite3_errmsg(db.get()) : "out of memory");
+  }
+  Error fail(std::string_view what, std::string_view detail) const {
+    std::string m = path;
+    m += ": ";
+    m += what;
+    m += ": ";
+    m += detail;
+    return Error{ErrorCode::internal, std::move(m)};
+  }
+
+  Status exec(const char* sql, std::string_view what) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db.get(), sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string detail = msg ? msg : sqlite3_errmsg(db.get());
+      sqlite3_free(msg);
+      return fail(what, detail);
+    }
+    return ok_status();
+  }
+
+  Status prepare(Statement& out, const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+        SQLITE_OK) {
+      return fail(std::string("prepare \"") + sql + "\"");
+    }
+    out = Statement(s);
+    return ok_status();
+  }
+
+  // Runs a statement that returns no rows.
+  Status run(Statement& s, std::string_view what) {
+    Use use(s);
+    int rc = use->step();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(what);
+    return ok_status();
+  }
+
+  // A single-row PRAGMA's text value.
+  Result<std::string> pragma(const char* sql) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db.get(), sql, -1, &raw, nullptr) != SQLITE_OK) return fail(sql);
+    Statement s(raw);
+    if (s.step() != SQLITE_ROW) return fail(sql);
+    return std::string(s.text(0));
+  }
+
+  Status configure(const JournalOptions& options) {
+    sqlite3_extended_result_codes(db.get(), 1);
+    if (sqlite3_busy_timeout(db.get(), options.busy_timeout_ms) != SQLITE_OK) {
+      return fail("busy_timeout");
+    }
+    // journal_mode answers with the mode in force; a file that cannot do WAL says so quietly.
+    auto mode = pragma("PRAGMA journal_mode=WAL");
+    if (!mode) return mode.error();
+    if (*mode != "wal") return fail("PRAGMA journal_mode=WAL", "journal mode is " + *mode);
+    if (auto s = exec("PRAGMA synchronous=FULL", "PRAGMA synchronous=FULL"); !s) return s;
+    auto sync = pragma("PRAGMA synchronous");
+    if (!sync) return sync.error();
+    if (*sync != "2") return fail("PRAGMA synchronous=FULL", "synchronous is " + *sync);
+    return exec("PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON");
+  }
+
+  // Creates the schema on a new file; accepts version 1; refuses anything else.
+  Status create_or_check_schema() {
+    if (auto s = exec("BEGIN IMMEDIATE", "begin schema transaction"); !s) return s;
+    Status s = create_or_check_schema_locked();
+    if (!s) {
+      if (!sqlite3_get_autocommit(db.get())) {
+        sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+      return s;
+    }
+    return exec("COMMIT", "commit schema");
+  }
+
+  Status create_or_check_schema_locked() {
+    if (auto s = exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                      "create table meta");
+        !s) {
+      return s;
+    }
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db.get(), "SELECT value FROM meta WHERE key = 'schema_version'", -1,
+                           &raw, nullptr) != SQLITE_OK) {
+      return fail("read schema_version");
+    }
+    Statement q(raw);
+    int rc = q.step();
+    if (rc == SQLITE_DONE) return exec(kSchema, "create schema");
+    if (rc != SQLITE_ROW) return fail("read schema_version");
+    std::string text(q.text(0));
+    auto version = parse_u64(text);
+    if (!version) return fail("schema", "schema_version '" + text + "' is not a number");
+    if (*version > kSchemaVersion) {
+      return fail("schema", "schema version " + text + " is newer than this HallQ supports (" +
+                                std::to_string(kSchemaVersion) + "); use a newer hallq-server");
+    }
+    if (*version < kSchemaVersion) {
+      return fail("schema", "unknown schema version " + text);
+    }
+    return ok_status();
+  }
+
+  Status prepare_all() {
+    const std::pair<Statement*, const char*> all[] = {
+        {&begin, "BEGIN IMMEDIATE"},
+        {&commit, "COMMIT"},
+        {&rollback, "ROLLBACK"},
+        {&insert_event,
+         "INSERT INTO events(seq, at, type, business_day, ticket_id, window, actor, body) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+        // Only an id conflict updates; a (business_day, number) taken by another id fails.
+        {&upsert_ticket,
+         "INSERT INTO tickets(id, business_day, number, service, origin_service, class, state, "
+         "issued_at, called_at, started_at, finished_at, window, clerk, body) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+         "ON CONFLICT(id) DO UPDATE SET business_day = excluded.business_day, "
+         "number = excluded.number, service = excluded.service, "
+         "origin_service = excluded.origin_service, class = excluded.class, "
+         "state = excluded.state, issued_at = excluded.issued_at, "
+         "called_at = excluded.called_at, started_at = excluded.started_at, "
+         "finished_at = excluded.finished_at, window = excluded.window, "
+         "clerk = excluded.clerk, body = excluded.body"},
+        {&upsert_window,
+         "INSERT INTO windows(number, body) VALUES(?1, ?2) "
+         "ON CONFLICT(number) DO UPDATE SET body = excluded.body"},
+        {&set_meta,
+         "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
+        {&insert_request,
+         "INSERT INTO requests(key, business_day, fingerprint, result) VALUES(?1, ?2, ?3, ?4)"},
+        {&select_meta, "SELECT key, value FROM meta"},
+        // rowid order is the order tickets were first stored (rows are never deleted).
+        {&select_tickets, "SELECT id, body FROM tickets WHERE business_day = ?1 ORDER BY rowid"},
+        {&select_windows, "SELECT number, body FROM windows ORDER BY number"},
+        {&select_requests,
+         "SELECT key, fingerprint, result FROM requests WHERE business_day = ?1 ORDER BY rowid"},
+        {&select_events, "SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"},
+        {&integrity, "PRAGMA integrity_check"},
+    };
+    for (const auto& [stmt, sql] : all) {
+      if (auto s = prepare(*stmt, sql); !s) return s;
+    }
+    return ok_status();
+  }
+
+  // Meta into `st`: last_seq, business_day, notice, notice_set (defaults on a new file).
+  Status read_meta(core::EngineState& st) {
+    Use q(select_meta);
+    int rc;
+    while ((rc = q->step()) == SQLITE_ROW) {
+      std::string_view key = q->text(0), value = q->text(1);
+      if (key == "last_seq") {
+        auto v = parse_u64(value);
+        if (!v) return fail("meta", "last_seq '" + std::string(value) + "' is not a number");
+        st.last_seq = *v;
+      } else if (key == "business_day") {
+        st.business_day = value;
+      } else if (key == "notice") {
+        st.notice = value;
+      } else if (key == "notice_set") {
+        st.notice_set = value == "1";
+      }
+    }
+    if (rc != SQLITE_DONE) return fail("read meta");
+    return ok_status();
+  }
+
+  // Where commits continue. meta's last_seq and the events table are written in the same
+  // transactions, so they agree unless someone edited the file by hand.
+  Status load_position() {
+    core::EngineState st;
+    if (auto s = read_meta(st); !s) return s;
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db.get(), "SELECT coalesce(max(seq), 0) FROM events", -1, &raw,
+                           nullptr) != SQLITE_OK) {
+      return fail("read last event");
+    }
+    Statement q(raw);
+    if (q.step() != SQLITE_ROW) return fail("read last event");
+    if (static_cast<std::uint64_t>(q.int64(0)) != st.last_seq) {
+      return fail("meta", "last_seq is " + std::to_string(st.last_seq) +
+                              " but the last event is " + std::to_string(q.int64(0)));
+    }
+    last_seq = st.last_seq;
+    business_day = std::move(st.business_day);
+    return ok_status();
+  }
+
+  Status set(std::string_view key, std::string_view value) {
+    Use s(set_meta);
+    s->bind(1, key);
+    s->bind(2, value);
+    if (s->step() != SQLITE_DONE) return fail("set meta " + std::string(key));
+    return ok_status();
+  }
+
+  // The body of commit(), inside BEGIN IMMEDIATE. `seq` and `day` track the transaction's view.
+  Status write(const std::vector<Batch>& batches, std::uint64_t& seq, std::string& day) {
+    for (const Batch& batch : batches) {
+      for (const Event& e : batch.events) {
+        if (e.seq != seq + 1) {
+          return Error{ErrorCode::internal, path + ": event seq " + std::to_string(e.seq) +
+                                                " does not follow " + std::to_string(seq)};
+        }
+        if (auto s = write_event(e, day); !s) return s;
+        seq = e.seq;
+      }
+      if (batch.request) {
+        const core::StoredRequest& r = *batch.request;
+        Use s(insert_request);
+        s->bind(1, r.key);
+        s->bind(2, r.business_day);
+        s->bind(3, r.fingerprint);
+        s->bind(4, r.result.dump());
+        if (s->step() != SQLITE_DONE) return fail("store request " + printable(r.key));
+      }
+    }
+    return set("last_seq", std::to_string(seq));
+  }
+
+  Status write_event(const Event& e, std::string& day) {
+    const std::string what = "event " + std::to_string(e.seq);
+    if (e.type == EventType::day_rolled_over) {
+      if (e.business_day.empty()) return fail(what, "day_rolled_over without business_day");
+      day = e.business_day;
+      if (auto s = set("business_day", day); !s) return s;
+    } else if (e.type == EventType::notice_changed) {
+      if (auto s = set("notice", e.notice); !s) return s;
+      if (auto s = set("notice_set", "1"); !s) return s;
+    }
+    // The day the event belongs to: its ticket's; for a rollover the new day (set above).
+    const std::string& event_day =
+        e.ticket && e.type != EventType::day_rolled_over ? e.ticket->business_day : day;
+    int window = e.window ? e.window->number : e.ticket ? e.ticket->window : 0;
+    {
+      Use s(insert_event);
+      s->bind(1, as_int64(e.seq));
+      s->bind(2, std::int64_t{e.at});
+      s->bind(3, to_string(e.type));
+      s->bind(4, event_day);
+      if (e.ticket) s->bind(5, e.ticket->id); else s->bind_null(5);
+      s->bind_or_null(6, std::int64_t{window});
+      s->bind_or_null(7, e.actor);
+      s->bind(8, to_json(e).dump());
+      if (s->step() != SQLITE_DONE) return fail("insert " + what);
+    }
+    if (e.ticket) {
+      const Ticket& t = *e.ticket;
+      Use s(upsert_ticket);
+      s->bind(1, t.id);
+      s->bind(2, t.business_day);
+      s->bind(3, t.number);
+      s->bind(4, t.service);
+      s->bind(5, t.origin_service);
+      s->bind(6, to_string(t.cls));
+      s->bind(7, to_string(t.state));
+      s->bind(8, std::int64_t{t.issued_at});
+      s->bind(9, t.called_at);
+      s->bind(10, t.started_at);
+      s->bind(11, t.finished_at);
+      s->bind_or_null(12, std::int64_t{t.window});
+      s->bind_or_null(13, t.clerk);
+      s->bind(14, to_json(t).dump());
+      if (s->step() != SQLITE_DONE) {
+        return fail("store ticket " + t.id + " (" + t.number + ") of " + what);
+      }
+    }
+    if (e.window) {
+      Use s(upsert_window);
+      s->bind(1, std::int64_t{e.window->number});
+      s->bind(2, to_json(*e.window).dump());
+      if (s->step() != SQLITE_DONE) {
+        return fail("store window " + std::to_string(e.window->number) + " of " + what);
+      }
+    }
+    return ok_status();
+  }
+
+  void roll_back() {
+    // Some errors (I/O, full disk) end the transaction inside SQLite already.
+    if (!sqlite3_get_autocommit(db.get())) {
+      Use s(rollback);
+      s->step();
+    }
+  }
+
+  Result<core::EngineState> load() {
+    core::EngineState st;
+    if (auto s = read_meta(st); !s) return s.error();
+    {
+      Use q(select_tickets);
+      q->bind(1, st.business_day);
+      int rc;
+      while ((rc = q->step()) == SQLITE_ROW) {
+        std::string id(q->text(0));
+        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
+        if (j.is_discarded()) return fail("ticket " + id, "body is not JSON");
+        auto t = ticket_from_json(j);
+        if (!t) return fail("ticket " + id, t.error().message);
+        if (t->id != id) return fail("ticket " + id, "body has id '" + t->id + "'");
+        st.tickets.push_back(std::move(t).value());
+      }
+      if (rc != SQLITE_DONE) return fail("read tickets");
+    }
+    {
+      Use q(select_windows);
+      int rc;
+      while ((rc = q->step()) == SQLITE_ROW) {
+        std::string number = std::to_string(q->int64(0));
+        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
+        if (j.is_discarded()) return fail("window " + number, "body is not JSON");
+        auto w = window_from_json(j);
+        if (!w) return fail("window " + number, w.error().message);
+        st.windows.push_back(std::move(w).value());
+      }
+      if (rc != SQLITE_DONE) return fail("read windows");
+    }
+    {
+      Use q(select_requests);
+      q->bind(1, st.business_day);
+      int rc;
+      while ((rc = q->step()) == SQLITE_ROW) {
+        core::StoredRequest r;
+        r.key = q->text(0);
+        r.fingerprint = q->text(1);
+        r.business_day = st.business_day;
+        r.result = nlohmann::json::parse(q->text(2), nullptr, false);
+        if (r.result.is_discarded()) return fail("request " + r.key, "result is not JSON");
+        st.requests.push_back(std::move(r));
+      }
+      if (rc != SQLITE_DONE) return fail("read requests");
+    }
+    return st;
+  }
+
+  Result<std::vector<Event>> events(std::uint64_t after, std::size_t limit) {
+    std::vector<Event> out;
+    Use q(select_events);
+    q->bind(1, as_int64(after));
+    q->bind(2, limit > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
+                   ? std::numeric_limits<std::int64_t>::max()
+                   : static_cast<std::int64_t>(limit));
+    int rc;
+    while ((rc = q->step()) == SQLITE_ROW) {
+      std::string seq = std::to_string(q->int64(0));
+      auto j = nlohmann::json::parse(q->text(1), nullptr, false);
+      if (j.is_discarded()) return fail("event " + seq, "body is not JSON");
+      auto e = event_from_json(j);
+      if (!e) return fail("event " + seq, e.error().message);
+      if (std::to_string(e->seq) != seq) {
+        return fail("event " + seq, "body has seq " + std::to_string(e->seq));
+      }
+      out.push_back(std::move(e).value());
+    }
+    if (rc != SQLITE_DONE) return fail("read events");
+    return out;
+  }
+};
+
+Journal::Journal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Journal::~Journal() = default;
+
+const std::string& Journal::path() const { return impl_->path; }
+
+Result<std::unique_ptr<Journal>> Journal::open(const std::string& path,
+                                               const JournalOptions& options) {
+  try {
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    impl->db.reset(raw);  // closed on every path, also when the open failed
+    if (rc != SQLITE_OK) return impl->fail("open");
+    if (auto s = impl->configure(options); !s) return s.error();
+    if (auto s = impl->create_or_check_schema(); !s) return s.error();
+    if (auto s = impl->prepare_all(); !s) return s.error();
+    if (auto s = impl->load_position(); !s) return s.error();
+    return std::unique_ptr<Journal>(new Journal(std::move(impl)));
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::internal, path + ": open: " + e.what()};
+  }
+}
+
+Status Journal::commit(const std::vector<Batch>& batches) {
+  Impl& j = *impl_;
+  bool any = false;
+  for (const Batch& b : batches) any = any || !b.events.empty() || b.request.has_value();
+  if (!any) return ok_status();
+  try {
+    if (auto s = j.run(j.begin, "begin"); !s) return s;
+    std::uint64_t seq = j.last_seq;
+    std::string day = j.business_day;
+    Status s = j.write(batches, seq, day);
+    if (s) s = j.run(j.commit, "commit");
+    if (!s) {
+      j.roll_back();
+      return s;
+    }
+    j.last_seq = seq;
+    j.business_day = std::move(day);
+    return ok_status();
+  } catch (const std::exception& e) {
+    j.roll_back();
+    return j.fail("commit", e.what());
+  }
+}
+
+Result<core::EngineState> Journal::load_state() {
+  try {
+    return impl_->load();
+  } catch (const std::exception& e) {
+    return impl_->fail("load state", e.what());
+  }
+}
+
+Result<std::vector<Event>> Journal::events_after(std::uint64_t after, std::size_t limit) {
+  try {
+    return impl_->events(after, limit);
+  } catch (const std::exception& e) {
+    return impl_->fail("read events", e.what());
+  }
+}
+
+Result<std::string> Journal::integrity_check() {
+  try {
+    Use q(impl_->integrity);
+    std::string report;
+    int rc;
+    while ((rc = q->step()) == SQLITE_ROW) {
+      if (!report.empty()) report += '\n';
+      report += q->text(0);
+    }
+    if (rc != SQLITE_DONE) return impl_->fail("integrity_check");
+    return report;
+  } catch (const std::exception& e) {
+    return impl_->fail("integrity_check", e.what());
+  }
+}
+
+}  // namespace hallq::storage

@@ -1,0 +1,500 @@
+// The journal against real SQLite files: what commit() stores, what load_state() gives back after
+// a reopen, what a failed commit leaves behind (nothing), and the file's settings and guards.
+#include "hallq/storage/journal.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "journal_fixtures.h"
+
+namespace hallq::testing {
+namespace {
+
+using storage::Batch;
+using storage::Journal;
+
+const std::string kDay1 = "2026-11-27";
+const std::string kDay2 = "2026-11-28";
+constexpr TimeMs kMinute = 60'000;
+constexpr TimeMs kDay = 24 * 60 * kMinute;
+
+std::unique_ptr<Journal> must_open(const std::string& path,
+                                   const storage::JournalOptions& options = {}) {
+  auto j = Journal::open(path, options);
+  if (!j) throw std::runtime_error("open failed: " + j.error().message);
+  return std::move(j).value();
+}
+
+core::EngineState must_load(Journal& j) {
+  auto s = j.load_state();
+  if (!s) throw std::runtime_error("load_state failed: " + s.error().message);
+  return std::move(s).value();
+}
+
+void expect_same_requests(const std::vector<core::StoredRequest>& got,
+                          const std::vector<core::StoredRequest>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("request " + want[i].key);
+    EXPECT_EQ(got[i].key, want[i].key);
+    EXPECT_EQ(got[i].fingerprint, want[i].fingerprint);
+    EXPECT_EQ(got[i].business_day, want[i].business_day);
+    EXPECT_EQ(got[i].result, want[i].result);
+  }
+}
+
+void expect_same_state(const core::EngineState& got, const core::EngineState& want) {
+  EXPECT_EQ(got.last_seq, want.last_seq);
+  EXPECT_EQ(got.business_day, want.business_day);
+  EXPECT_EQ(got.notice, want.notice);
+  EXPECT_EQ(got.notice_set, want.notice_set);
+  EXPECT_EQ(got.tickets, want.tickets);
+  EXPECT_EQ(got.windows, want.windows);
+  expect_same_requests(got.requests, want.requests);
+}
+
+class JournalTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::string path_ = dir_.file("hall.db");
+};
+
+TEST_F(JournalTest, NewFileStartsEmpty) {
+  auto j = must_open(path_);
+  EXPECT_EQ(j->path(), path_);
+  core::EngineState s = must_load(*j);
+  expect_same_state(s, core::EngineState{});
+  auto events = j->events_after(0, 100);
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  EXPECT_TRUE(events->empty());
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT key, value FROM meta ORDER BY key"),
+            (std::vector<std::string>{"business_day|", "last_seq|0", "notice|", "notice_set|0",
+                                      "schema_version|1"}));
+}
+
+TEST_F(JournalTest, CommitThenReopenLoadsExactlyWhatWasCommitted) {
+  const Ticket a1 = make_ticket("tk-a1", "A001", kDay1, kMorning);
+  const Ticket b1 = make_ticket("tk-b1", "B001", kDay1, kMorning + 1000, "B");
+  const Ticket a1_called = called(a1, 3, "zhang.wei", kMorning + kMinute);
+  const Window w3 = make_window(3, WindowState::open, kMorning + kMinute, "tk-a1", "zhang.wei");
+  const Window w5 = make_window(5, WindowState::paused, kMorning + 2 * kMinute, "", "li.na");
+  const std::string notice = "今天下午两点起，不动产登记窗口暂停办理。";
+  const std::vector<core::StoredRequest> requests = {
+      request("kiosk-1\x1f" "r1", kDay1, {{"ticket", "tk-a1"}}),
+      request("kiosk-2\x1f" "r1", kDay1, {{"ticket", "tk-b1"}, {"ahead", 0}}),
+      request("zhang.wei\x1f" "c1", kDay1, {{"called", "A001"}, {"window", 3}}),
+      request("li.na\x1f" "p1", kDay1, nlohmann::json::object()),
+      request("admin\x1f" "n1", kDay1, {{"notice", notice}}),
+  };
+  {
+    auto j = must_open(path_);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning - kMinute))}).ok());
+    ASSERT_TRUE(j->commit({batch(issued(2, a1), requests[0]),
+                           batch(issued(3, b1), requests[1])})
+                    .ok());
+    Status s = j->commit({
+        batch(ticket_event(4, EventType::ticket_called, a1_called, w3), requests[2]),
+        batch(window_event(5, EventType::window_paused, w5), requests[3]),
+        batch(notice_changed(6, notice, kMorning + 3 * kMinute), requests[4]),
+    });
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+
+  core::EngineState want;
+  want.last_seq = 6;
+  want.business_day = kDay1;
+  want.notice = notice;
+  want.notice_set = true;
+  want.tickets = {a1_called, b1};  // the latest version, in the order first stored
+  want.windows = {w3, w5};
+  want.requests = requests;
+
+  auto j = must_open(path_);
+  expect_same_state(must_load(*j), want);
+  auto report = j->integrity_check();
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(*report, "ok");
+
+  // The columns reports query mirror the body.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT id, business_day, number, service, origin_service, class, state, "
+                     "issued_at, called_at, started_at, finished_at, window, clerk FROM tickets "
+                     "ORDER BY id"),
+            (std::vector<std::string>{
+                "tk-a1|2026-11-27|A001|A|A|normal|called|1795741200000|1795741260000|NULL|NULL|"
+                "3|zhang.wei",
+                "tk-b1|2026-11-27|B001|B|B|normal|waiting|1795741201000|NULL|NULL|NULL|NULL|NULL",
+            }));
+
+  // Commits continue from the stored seq after a reopen, and only from there.
+  Status stale = j->commit({issue_batch(6, 2, kDay1, kMorning + 4 * kMinute)});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, ErrorCode::internal);
+  EXPECT_NE(stale.error().message.find("event seq 6 does not follow 6"), std::string::npos)
+      << stale.error().message;
+  Status next = j->commit({issue_batch(7, 2, kDay1, kMorning + 4 * kMinute)});
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(must_load(*j).last_seq, 7u);
+}
+
+TEST_F(JournalTest, AfterRolloverOnlyTheNewDayIsLoaded) {
+  const Ticket old_a1 = make_ticket("tk-old", "A001", kDay1, kMorning);
+  Ticket expired = old_a1;
+  expired.state = TicketState::cancelled;
+  expired.history.push_back(TicketTransition{TicketStep::expired, kMorning + kDay, 0, "", "", ""});
+  const Ticket new_a1 = make_ticket("tk-new", "A001", kDay2, kMorning + kDay);  // same number
+  const Window w2 = make_window(2, WindowState::closed, kMorning + kDay, "", "wang.fang");
+  const auto r1 = request("kiosk-1\x1f" "x1", kDay1, {{"ticket", "tk-old"}});
+  // The same request id again the next day: ids are remembered per business day.
+  const auto r2 = request("kiosk-1\x1f" "x1", kDay2, {{"ticket", "tk-new"}});
+  {
+    auto j = must_open(path_);
+    Status s = j->commit({
+        batch(day_rolled_over(1, kDay1, kMorning - kMinute)),
+        batch(issued(2, old_a1), r1),
+        batch(notice_changed(3, "午休 12:00-14:00", kMorning + kMinute)),
+        batch(day_rolled_over(4, kDay2, kMorning + kDay - 2 * kMinute)),
+        batch(ticket_event(5, EventType::ticket_expired, expired)),
+        batch(issued(6, new_a1), r2),
+        batch(window_event(7, EventType::window_closed, w2)),
+    });
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+  auto j = must_open(path_);
+  core::EngineState want;
+  want.last_seq = 7;
+  want.business_day = kDay2;
+  want.notice = "午休 12:00-14:00";
+  want.notice_set = true;
+  want.tickets = {new_a1};
+  want.windows = {w2};
+  want.requests = {r2};
+  expect_same_state(must_load(*j), want);
+
+  // Each event is filed under its ticket's day, else the day current when it happened.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT seq, type, business_day, ticket_id, window, actor FROM events "
+                     "ORDER BY seq"),
+            (std::vector<std::string>{
+                "1|day_rolled_over|2026-11-27|NULL|NULL|system",
+                "2|ticket_issued|2026-11-27|tk-old|NULL|kiosk-1",
+                "3|notice_changed|2026-11-27|NULL|NULL|admin",
+                "4|day_rolled_over|2026-11-28|NULL|NULL|system",
+                "5|ticket_expired|2026-11-27|tk-old|NULL|kiosk-1",
+                "6|ticket_issued|2026-11-28|tk-new|NULL|kiosk-1",
+                "7|window_closed|2026-11-28|NULL|2|wang.fang",
+            }));
+  // The earlier day stays on file for reports.
+  EXPECT_EQ(raw.one("SELECT count(*) FROM tickets"), "2");
+  EXPECT_EQ(raw.one("SELECT state FROM tickets WHERE id = 'tk-old'"), "cancelled");
+  EXPECT_EQ(raw.one("SELECT count(*) FROM requests"), "2");
+}
+
+// Runs inside sqlite3_open_v2 for every connection opened while registered, so the test can ask
+// the journal's own connection about its per-connection settings without a test-only accessor.
+// It also turns those settings away from what the journal wants (SQLite's compiled-in default
+// synchronous is already FULL here): the journal must set them, not inherit them.
+std::vector<sqlite3*> g_opened;
+int capture_connection(sqlite3* db, const char**, const sqlite3_api_routines*) {
+  g_opened.push_back(db);
+  return sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF", nullptr, nullptr,
+                      nullptr);
+}
+
+TEST_F(JournalTest, ConnectionUsesWalFullSyncForeignKeysAndBusyTimeout) {
+  storage::JournalOptions options;
+  options.busy_timeout_ms = 1234;
+  g_opened.clear();
+  auto entry = reinterpret_cast<void (*)()>(&capture_connection);
+  ASSERT_EQ(sqlite3_auto_extension(entry), SQLITE_OK);
+  auto j = Journal::open(path_, options);
+  sqlite3_cancel_auto_extension(entry);
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  ASSERT_EQ(g_opened.size(), 1u);
+  sqlite3* db = g_opened[0];
+
+  using Rows = std::vector<std::string>;
+  EXPECT_EQ(RawDb::rows_on(db, "PRAGMA journal_mode"), Rows{"wal"});
+  EXPECT_EQ(RawDb::rows_on(db, "PRAGMA synchronous"), Rows{"2"});  // FULL
+  EXPECT_EQ(RawDb::rows_on(db, "PRAGMA foreign_keys"), Rows{"1"});
+  EXPECT_EQ(RawDb::rows_on(db, "PRAGMA busy_timeout"), Rows{"1234"});
+
+  // WAL is a property of the file: any other connection sees it too.
+  RawDb other(path_);
+  EXPECT_EQ(other.one("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(JournalTest, GroupCommitOfAThousandBatchesStoresThemAll) {
+  auto j = must_open(path_);
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning - kMinute))}).ok());
+  std::vector<Batch> batches;
+  for (int i = 0; i < 1000; ++i) {
+    batches.push_back(issue_batch(2 + i, 1 + i, kDay1, kMorning + i * 1000));
+  }
+  Status s = j->commit(batches);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+
+  j = must_open(path_);
+  core::EngineState st = must_load(*j);
+  EXPECT_EQ(st.last_seq, 1001u);
+  ASSERT_EQ(st.tickets.size(), 1000u);
+  ASSERT_EQ(st.requests.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(st.tickets[i], *batches[i].events[0].ticket);
+    EXPECT_EQ(st.requests[i].key, batches[i].request->key);
+  }
+  auto events = j->events_after(1, 5000);
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  ASSERT_EQ(events->size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ((*events)[i], batches[i].events[0]);
+  EXPECT_EQ(*j->integrity_check(), "ok");
+}
+
+// A commit that breaks a rule stores none of its batches, leaves the journal where it was, and
+// the next correct commit goes through. Each case starts from the same three stored events:
+// rollover to day 1, A001 (T2, request r2), A002 (T3, request r3).
+TEST_F(JournalTest, FailedCommitStoresNothingAndTheNextCommitWorks) {
+  struct Case {
+    const char* name;
+    std::function<std::vector<Batch>()> batches;
+    const char* error;  // part of the message
+  };
+  const TimeMs t = kMorning + kMinute;
+  const Case cases[] = {
+      {"bad seq in the 500th of 1000 batches",
+       [&] {
+         std::vector<Batch> b;
+         for (int i = 0; i < 1000; ++i) {
+           std::uint64_t seq = 4 + i + (i >= 499 ? 1 : 0);
+           b.push_back(issue_batch(seq, 3 + i, kDay1, t + i));
+         }
+         return b;
+       },
+       "event seq 504 does not follow 502"},
+      {"seq already stored",
+       [&] { return std::vector<Batch>{issue_batch(3, 3, kDay1, t)}; },
+       "event seq 3 does not follow 3"},
+      {"seq zero", [&] { return std::vector<Batch>{issue_batch(0, 3, kDay1, t)}; },
+       "event seq 0 does not follow 3"},
+      {"stored number under a new id",
+       [&] {
+         return std::vector<Batch>{issue_batch(4, 3, kDay1, t),
+                                   batch(issued(5, make_ticket("T-other", "A001", kDay1, t)))};
+       },
+       "UNIQUE constraint failed: tickets.business_day, tickets.number"},
+      {"same number twice in one commit",
+       [&] {
+         return std::vector<Batch>{issue_batch(4, 3, kDay1, t),
+                                   batch(issued(5, make_ticket("T-other", "A003", kDay1, t)))};
+       },
+       "UNIQUE constraint failed: tickets.business_day, tickets.number"},
+      {"stored request key",
+       [&] {
+         Batch b = issue_batch(4, 3, kDay1, t);
+         b.request->key = "kiosk-1\x1fr2";
+         return std::vector<Batch>{b};
+       },
+       "UNIQUE constraint failed: requests.business_day, requests.key"},
+      {"same request key twice in one commit",
+       [&] {
+         Batch b = issue_batch(5, 4, kDay1, t);
+         b.request->key = "kiosk-1\x1fr4";
+         return std::vector<Batch>{issue_batch(4, 3, kDay1, t), b};
+       },
+       "UNIQUE constraint failed: requests.business_day, requests.key"},
+      {"rollover then a bad seq",
+       [&] {
+         return std::vector<Batch>{batch(day_rolled_over(4, kDay2, t)),
+                                   issue_batch(6, 1, kDay2, t)};
+       },
+       "event seq 6 does not follow 4"},
+      {"rollover without a day",
+       [&] { return std::vector<Batch>{batch(day_rolled_over(4, "", t))}; },
+       "day_rolled_over without business_day"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TempDir dir;
+    const std::string path = dir.file("hall.db");
+    auto j = must_open(path);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning - kMinute)),
+                           issue_batch(2, 1, kDay1, kMorning), issue_batch(3, 2, kDay1, kMorning)})
+                    .ok());
+    const core::EngineState before = must_load(*j);
+    RawDb raw(path);
+    const std::string counts_sql =
+        "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM tickets), "
+        "(SELECT count(*) FROM windows), (SELECT count(*) FROM requests), "
+        "(SELECT group_concat(key || '=' || value) FROM meta)";
+    const std::string counts = raw.one(counts_sql);
+
+    Status s = j->commit(c.batches());
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, ErrorCode::internal);
+    EXPECT_EQ(s.error().message.rfind(path + ": ", 0), 0u) << s.error().message;
+    EXPECT_NE(s.error().message.find(c.error), std::string::npos) << s.error().message;
+    EXPECT_EQ(raw.one(counts_sql), counts);
+    expect_same_state(must_load(*j), before);
+
+    // The journal's own idea of the day did not move either: a notice lands on day 1.
+    Status good = j->commit({issue_batch(4, 3, kDay1, t),
+                             batch(notice_changed(5, "请带好身份证", t))});
+    ASSERT_TRUE(good.ok()) << good.error().message;
+    EXPECT_EQ(raw.one("SELECT business_day FROM events WHERE seq = 5"), kDay1);
+    j = must_open(path);
+    core::EngineState after = must_load(*j);
+    EXPECT_EQ(after.last_seq, 5u);
+    EXPECT_EQ(after.business_day, kDay1);
+    EXPECT_EQ(after.tickets.size(), 3u);
+  }
+}
+
+TEST_F(JournalTest, EmptyCommitIsANoOp) {
+  auto j = must_open(path_);
+  EXPECT_TRUE(j->commit({}).ok());
+  EXPECT_TRUE(j->commit({Batch{}, Batch{}}).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT count(*) FROM events"), "0");
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'last_seq'"), "0");
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning))}).ok());
+}
+
+// The events table is the audit trail: SQL that would rewrite history is refused, whoever runs it.
+TEST_F(JournalTest, EventsTableIsAppendOnly) {
+  {
+    auto j = must_open(path_);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning)),
+                           issue_batch(2, 1, kDay1, kMorning)})
+                    .ok());
+  }
+  RawDb raw(path_);
+  const std::string before = raw.one("SELECT group_concat(seq || type || body) FROM events");
+  const char* attempts[] = {
+      "UPDATE events SET type = 'ticket_cancelled' WHERE seq = 2",
+      "UPDATE events SET business_day = '2026-01-01'",
+      "DELETE FROM events WHERE seq = 2",
+      "DELETE FROM events",
+      "INSERT OR REPLACE INTO events(seq, at, type, business_day, body) "
+      "VALUES(2, 0, 'ticket_cancelled', '2026-11-27', '{}')",
+  };
+  for (const char* sql : attempts) {
+    SCOPED_TRACE(sql);
+    auto err = raw.exec(sql);
+    ASSERT_TRUE(err.has_value());
+    EXPECT_NE(err->find("events are append-only"), std::string::npos) << *err;
+  }
+  EXPECT_EQ(raw.one("SELECT group_concat(seq || type || body) FROM events"), before);
+  // Appending is what the table is for.
+  EXPECT_FALSE(raw.exec("INSERT INTO events(seq, at, type, business_day, body) "
+                        "VALUES(3, 0, 'notice_changed', '2026-11-27', '{}')")
+                   .has_value());
+}
+
+TEST_F(JournalTest, EventsAfterReturnsStoredEventsInOrder) {
+  auto j = must_open(path_);
+  std::vector<Event> all = {day_rolled_over(1, kDay1, kMorning)};
+  for (int i = 0; i < 9; ++i) {
+    all.push_back(issue_batch(2 + i, 1 + i, kDay1, kMorning + i).events[0]);
+  }
+  std::vector<Batch> batches;
+  for (const Event& e : all) batches.push_back(batch(e));
+  ASSERT_TRUE(j->commit(batches).ok());
+
+  struct Case {
+    std::uint64_t after;
+    std::size_t limit;
+    std::uint64_t first;  // seq of the first event expected
+    std::size_t count;
+  };
+  const Case cases[] = {
+      {0, 100, 1, 10}, {0, 3, 1, 3}, {4, 2, 5, 2}, {9, 100, 10, 1}, {10, 100, 0, 0},
+      {500, 10, 0, 0}, {3, 0, 0, 0}, {0, static_cast<std::size_t>(-1), 1, 10},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("after " + std::to_string(c.after) + " limit " + std::to_string(c.limit));
+    auto got = j->events_after(c.after, c.limit);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    ASSERT_EQ(got->size(), c.count);
+    for (std::size_t i = 0; i < c.count; ++i) EXPECT_EQ((*got)[i], all[c.first - 1 + i]);
+  }
+}
+
+TEST_F(JournalTest, UnreadableTicketIsAnErrorNamingIt) {
+  auto j = must_open(path_);
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning)),
+                         issue_batch(2, 1, kDay1, kMorning), issue_batch(3, 2, kDay1, kMorning)})
+                  .ok());
+  RawDb raw(path_);
+  struct Case {
+    const char* body;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"not json", "ticket T3: body is not JSON"},
+      {"{\"id\":\"T3\"}", "ticket T3: "},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    ASSERT_FALSE(raw.exec(std::string("UPDATE tickets SET body = '") + c.body + "' WHERE id = 'T3'")
+                     .has_value());
+    auto st = j->load_state();
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::internal);
+    EXPECT_NE(st.error().message.find(c.error), std::string::npos) << st.error().message;
+  }
+}
+
+TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
+  struct Case {
+    const char* name;
+    std::function<std::string(const TempDir&)> prepare;  // returns the path to open
+    const char* error;
+  };
+  const Case cases[] = {
+      {"a newer schema",
+       [](const TempDir& d) {
+         std::string p = d.file("hall.db");
+         must_open(p);
+         RawDb(p).exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+         return p;
+       },
+       "schema version 2 is newer than this HallQ supports (1)"},
+      {"a file that is not SQLite",
+       [](const TempDir& d) {
+         std::string p = d.file("hall.db");
+         std::ofstream(p) << std::string(8192, 'x');
+         return p;
+       },
+       "file is not a database"},
+      {"a missing directory", [](const TempDir& d) { return d.file("no-such-dir/hall.db"); },
+       "unable to open database file"},
+      {"meta out of step with events",
+       [](const TempDir& d) {
+         std::string p = d.file("hall.db");
+         must_open(p)->commit({batch(day_rolled_over(1, kDay1, kMorning))});
+         RawDb(p).exec("UPDATE meta SET value = '7' WHERE key = 'last_seq'");
+         return p;
+       },
+       "last_seq is 7 but the last event is 1"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TempDir dir;
+    std::string path = c.prepare(dir);
+    auto j = Journal::open(path);
+    ASSERT_FALSE(j.ok());
+    EXPECT_EQ(j.error().code, ErrorCode::internal);
+    EXPECT_EQ(j.error().message.rfind(path + ": ", 0), 0u) << j.error().message;
+    EXPECT_NE(j.error().message.find(c.error), std::string::npos) << j.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace hallq::testing
