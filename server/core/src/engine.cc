@@ -1,1 +1,850 @@
-// placeholder: being written
+// The commands: validate everything first, then build the post-state records and emit them as
+// events (records.cc applies them). A failed check returns before the first emit, so an error
+// never leaves a half-done change behind.
+#include "hallq/core/engine.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+
+#include "engine_impl.h"
+#include "hallq/json_codec.h"
+
+namespace hallq::core {
+
+using nlohmann::json;
+
+namespace {
+
+template <typename T>
+std::string join(const std::vector<T>& v) {
+  std::string s;
+  for (const auto& x : v) {
+    if (!s.empty()) s += ", ";
+    if constexpr (std::is_same_v<T, std::string>) {
+      s += x;
+    } else {
+      s += std::to_string(x);
+    }
+  }
+  return s;
+}
+
+std::string win(int n) { return "window " + std::to_string(n); }
+
+std::string hhmm(int minutes) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
+  return buf;
+}
+
+std::string pad(int seq, int digits) {
+  std::string s = std::to_string(seq);
+  if (static_cast<int>(s.size()) < digits) s.insert(0, static_cast<std::size_t>(digits) - s.size(), '0');
+  return s;
+}
+
+// "clerk zhang", "kiosk kiosk-1": who is refused, in messages.
+std::string who(const Actor& a) { return std::string(to_string(a.role)) + " " + a.name; }
+
+// The clerk recorded in a ticket's history: people, not devices or the system.
+std::string clerk_of(const Actor& a) {
+  return a.role == Role::clerk || a.role == Role::admin ? a.name : std::string();
+}
+
+std::string state_words(const Ticket& t) {
+  switch (t.state) {
+    case TicketState::waiting: return "waiting";
+    case TicketState::called: return "called to " + win(t.window);
+    case TicketState::serving: return "being served at " + win(t.window);
+    case TicketState::held: return "on hold at " + win(t.window);
+    case TicketState::done: return "already served";
+    case TicketState::no_show: return "a no-show";
+    case TicketState::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+json localized(const LocalizedText& x) {
+  return json{{"zh_cn", x.zh_cn}, {"zh_tw", x.in("zh-TW")}, {"en", x.in("en")}};
+}
+
+json brief(const Ticket& t) {
+  json j{{"id", t.id},
+         {"number", t.number},
+         {"service", t.service},
+         {"state", to_string(t.state)},
+         {"class", to_string(t.cls)}};
+  if (t.called_at) j["called_at"] = *t.called_at;
+  if (t.started_at) j["started_at"] = *t.started_at;
+  j["recalls"] = t.recalls;
+  return j;
+}
+
+Error err(ErrorCode code, std::string message) { return make_error(code, std::move(message)); }
+
+// One command's run: the engine, who acts, when, and where its events go.
+struct Run {
+  HallState& s;
+  const Actor& actor;
+  TimeMs now;
+  Outcome& out;
+  bool rolled;  // this execute() rolled the day over before the command
+
+  // ---- shared checks
+
+  Result<WindowSlot*> window_for(int n) {
+    auto it = s.windows.find(n);
+    if (it == s.windows.end()) return err(ErrorCode::not_found, win(n) + " does not exist");
+    if (actor.role == Role::admin) return &it->second;
+    if (actor.role == Role::clerk) {
+      if (std::find(actor.windows.begin(), actor.windows.end(), n) != actor.windows.end())
+        return &it->second;
+      return err(ErrorCode::forbidden,
+                 "clerk " + actor.name + " may not act at " + win(n) +
+                     (actor.windows.empty() ? " (they have no windows)"
+                                            : " (their windows: " + join(actor.windows) + ")"));
+    }
+    return err(ErrorCode::forbidden, who(actor) + " may not act at " + win(n));
+  }
+
+  TicketRecord* current(const WindowSlot& slot) {
+    if (slot.w.current_ticket.empty()) return nullptr;
+    auto it = s.tickets.find(slot.w.current_ticket);
+    return it == s.tickets.end() ? nullptr : &it->second;
+  }
+
+  std::string current_number(const WindowSlot& slot) {
+    TicketRecord* r = current(slot);
+    return r ? r->t.number : slot.w.current_ticket;
+  }
+
+  Error busy(const WindowSlot& slot) {
+    TicketRecord* r = current(slot);
+    const std::string n = win(slot.w.number);
+    if (r != nullptr && r->t.state == TicketState::called)
+      return err(ErrorCode::window_busy, n + " has called " + r->t.number +
+                                             ": start, recall or mark it a no-show first");
+    return err(ErrorCode::window_busy, n + " is still serving " + current_number(slot) +
+                                           ": complete, transfer or hold it first");
+  }
+
+  // A window that may call someone: open and free.
+  Status ready_to_call(const WindowSlot& slot) {
+    if (slot.w.state == WindowState::paused)
+      return err(ErrorCode::window_paused, win(slot.w.number) + " is paused: resume it first");
+    if (slot.w.state == WindowState::closed)
+      return err(ErrorCode::window_paused, win(slot.w.number) + " is closed: open it first");
+    if (!slot.w.current_ticket.empty()) return busy(slot);
+    return ok_status();
+  }
+
+  // The window's current ticket, which must be in `state` for `verb`.
+  Result<TicketRecord*> current_in(const WindowSlot& slot, TicketState state,
+                                   std::string_view verb) {
+    TicketRecord* r = current(slot);
+    const std::string where = std::string("cannot ") + std::string(verb) + " at " + win(slot.w.number);
+    if (r == nullptr)
+      return err(ErrorCode::invalid_state, where + ": nobody is called or being served there");
+    if (r->t.state != state) {
+      if (state == TicketState::serving)
+        return err(ErrorCode::invalid_state,
+                   where + ": " + r->t.number + " is called but not being served yet (start it first)");
+      return err(ErrorCode::invalid_state,
+                 where + ": " + r->t.number + " is already being served");
+    }
+    return r;
+  }
+
+  TicketRecord* by_number(const std::string& number) {
+    auto id = s.by_number.find(number);
+    if (id == s.by_number.end()) return nullptr;
+    auto it = s.tickets.find(id->second);
+    return it == s.tickets.end() ? nullptr : &it->second;
+  }
+
+  Error not_issued(const std::string& number) {
+    return err(ErrorCode::not_found, "ticket " + number + " was not issued today");
+  }
+
+  void touch(Window& w) {
+    if (actor.role == Role::clerk) w.clerk = actor.name;
+  }
+
+  TicketTransition step(TicketStep what, int window) {
+    TicketTransition t;
+    t.step = what;
+    t.at = now;
+    t.window = window;
+    t.clerk = clerk_of(actor);
+    return t;
+  }
+
+  void emit(EventType type, Ticket t, std::optional<Window> w, const std::string& other = {}) {
+    Event ev;
+    ev.type = type;
+    ev.ticket = std::move(t);
+    ev.window = std::move(w);
+    s.emit(out, std::move(ev), now, actor.name, other);
+  }
+
+  void emit_window(EventType type, Window w) {
+    Event ev;
+    ev.type = type;
+    ev.window = std::move(w);
+    s.emit(out, std::move(ev), now, actor.name);
+  }
+
+  json ticket_result(const TicketRecord& r, int window) {
+    return json{{"ticket", to_json(r.t)}, {"window", window}};
+  }
+
+  // waiting -> called at the window.
+  void call(WindowSlot& slot, TicketRecord& r) {
+    Ticket t = r.t;
+    Window w = slot.w;
+    t.state = TicketState::called;
+    if (!t.called_at) t.called_at = now;
+    t.window = w.number;
+    t.clerk = actor.name;
+    t.target_window = 0;
+    t.history.push_back(step(TicketStep::called, w.number));
+    w.current_ticket = t.id;
+    w.state_since = now;
+    touch(w);
+    emit(EventType::ticket_called, std::move(t), std::move(w));
+  }
+
+  // ---- commands
+
+  Result<json> operator()(const IssueTicket& c) {
+    const ServiceLine* known = s.find_line(c.service);
+    const ServiceConfig* svc = known ? known->config : nullptr;
+    if (svc == nullptr) return err(ErrorCode::not_found, "service " + c.service + " does not exist");
+    if (actor.role != Role::kiosk && actor.role != Role::admin)
+      return err(ErrorCode::forbidden, who(actor) + " may not issue tickets");
+    if (actor.role == Role::kiosk && !actor.services.empty() &&
+        std::find(actor.services.begin(), actor.services.end(), c.service) == actor.services.end())
+      return err(ErrorCode::forbidden, "kiosk " + actor.name + " does not offer service " +
+                                           c.service + " (it offers " + join(actor.services) + ")");
+    const Rules& rules = s.config->rules;
+    if (c.cls == TicketClass::priority) {
+      std::vector<std::string> reasons;
+      for (const auto& r : rules.priority_reasons) reasons.push_back(r.code);
+      if (std::find(reasons.begin(), reasons.end(), c.priority_reason) == reasons.end())
+        return err(ErrorCode::bad_request,
+                   reasons.empty() ? std::string("this hall issues no priority tickets")
+                                   : "priority_reason \"" + c.priority_reason +
+                                         "\" is not one of this hall's reasons: " + join(reasons));
+    } else if (!c.priority_reason.empty()) {
+      return err(ErrorCode::bad_request, "priority_reason is only for priority tickets");
+    }
+    if (c.cls == TicketClass::appointment && !c.appointment_at)
+      return err(ErrorCode::bad_request, "an appointment ticket needs appointment_at");
+    if (c.cls != TicketClass::appointment && c.appointment_at)
+      return err(ErrorCode::bad_request, "appointment_at is only for appointment tickets");
+    if (rules.enforce_opening_hours && !svc->hours.empty()) {
+      const int minute = local_minute_of_day(rules, now);
+      bool open = false;
+      std::string spans;
+      for (const OpeningSpan& span : svc->hours) {
+        open = open || (span.open_min <= minute && minute < span.close_min);
+        if (!spans.empty()) spans += ", ";
+        spans += hhmm(span.open_min) + "-" + hhmm(span.close_min);
+      }
+      if (!open)
+        return err(ErrorCode::service_closed, "service " + c.service + " is open " + spans +
+                                                  " (it is " + hhmm(minute) + " now)");
+    }
+    ServiceLine& l = s.line(c.service);
+    if (svc->daily_cap > 0 && l.counter >= svc->daily_cap)
+      return err(ErrorCode::daily_cap_reached, "service " + c.service + " has issued all " +
+                                                   std::to_string(svc->daily_cap) +
+                                                   " of today's tickets");
+    const int seq = l.counter + 1;
+    if (seq > 99999)  // numbers have at most five digits (the protocol's limit)
+      return err(ErrorCode::daily_cap_reached,
+                 "service " + c.service + " has used every ticket number for today");
+    std::string number = c.service + pad(seq, svc->number_digits);
+    std::string id = s.ids.next();
+    if (id.empty() || s.tickets.count(id) != 0 || s.by_number.count(number) != 0)
+      return err(ErrorCode::internal, "could not make a unique ticket for service " + c.service);
+
+    Ticket t;
+    t.id = id;
+    t.number = std::move(number);
+    t.service = c.service;
+    t.origin_service = c.service;
+    t.business_day = s.business_day;
+    t.cls = c.cls;
+    t.priority_reason = c.priority_reason;
+    t.appointment_at = c.appointment_at;
+    t.state = TicketState::waiting;
+    t.issued_at = now;
+    t.queued_at = now;
+    t.issued_by = actor.name;
+    t.history.push_back(step(TicketStep::issued, 0));
+    emit(EventType::ticket_issued, std::move(t), std::nullopt);
+
+    const TicketRecord& r = s.tickets.at(id);
+    TicketStanding st = s.standing_of(r, now).value_or(TicketStanding{});
+    return json{{"ticket", to_json(r.t)}, {"ahead", st.ahead}, {"estimated_wait_s", st.estimated_wait_s}};
+  }
+
+  Result<json> operator()(const CallNext& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    if (auto ready = ready_to_call(**slot); !ready) return ready.error();
+    const QueueKey* next = s.pick(**slot, now);
+    if (next == nullptr)
+      return err(ErrorCode::queue_empty, "nobody is waiting for " + win(c.window) + " (services " +
+                                             join((*slot)->config->services) + ")");
+    TicketRecord& r = s.tickets.at(*next->id);
+    call(**slot, r);
+    return ticket_result(r, c.window);
+  }
+
+  Result<json> operator()(const CallNumber& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    if (auto ready = ready_to_call(**slot); !ready) return ready.error();
+    TicketRecord* r = by_number(c.number);
+    if (r == nullptr) return not_issued(c.number);
+    const Ticket& t = r->t;
+    if (t.state != TicketState::waiting)
+      return err(ErrorCode::invalid_state,
+                 t.number + " is " + state_words(t) + ": only a waiting ticket can be called");
+    if (t.target_window != 0 && t.target_window != c.window)
+      return err(ErrorCode::forbidden, t.number + " is waiting for " + win(t.target_window) +
+                                           ", not " + win(c.window));
+    if (t.target_window == 0 && (*slot)->service_index(t.service) < 0)
+      return err(ErrorCode::forbidden, win(c.window) + " does not serve service " + t.service +
+                                           " (" + t.number + ")");
+    call(**slot, *r);
+    return ticket_result(*r, c.window);
+  }
+
+  Result<json> operator()(const Recall& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    auto r = current_in(**slot, TicketState::called, "recall");
+    if (!r) return r.error();
+    Ticket t = (*r)->t;
+    Window w = (*slot)->w;
+    ++t.recalls;
+    t.history.push_back(step(TicketStep::recalled, c.window));
+    touch(w);
+    emit(EventType::ticket_recalled, std::move(t), std::move(w));
+    return ticket_result(**r, c.window);
+  }
+
+  Result<json> operator()(const NoShow& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    auto r = current_in(**slot, TicketState::called, "mark a no-show");
+    if (!r) return r.error();
+    Ticket t = (*r)->t;
+    Window w = (*slot)->w;
+    t.state = TicketState::no_show;
+    t.finished_at = now;
+    t.history.push_back(step(TicketStep::no_show, c.window));
+    w.current_ticket.clear();
+    w.state_since = now;
+    touch(w);
+    emit(EventType::ticket_no_show, std::move(t), std::move(w));
+    return ticket_result(**r, c.window);
+  }
+
+  Result<json> operator()(const StartService& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    auto r = current_in(**slot, TicketState::called, "start");
+    if (!r) return r.error();
+    Ticket t = (*r)->t;
+    Window w = (*slot)->w;
+    t.state = TicketState::serving;
+    t.started_at = now;
+    t.clerk = actor.name;
+    t.history.push_back(step(TicketStep::started, c.window));
+    touch(w);
+    emit(EventType::service_started, std::move(t), std::move(w));
+    return ticket_result(**r, c.window);
+  }
+
+  Result<json> operator()(const CompleteService& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    auto r = current_in(**slot, TicketState::serving, "complete");
+    if (!r) return r.error();
+    Ticket t = (*r)->t;
+    Window w = (*slot)->w;
+    const std::string before = t.service;
+    TicketTransition done = step(TicketStep::completed, c.window);
+    if (t.return_window != 0) {
+      // Served here on the way: back to the window that sent it, as a transferred-in ticket.
+      const int back = t.return_window;
+      auto target = s.windows.find(back);
+      const bool to_window = target != s.windows.end() && target->second.w.state != WindowState::closed;
+      if (!t.return_service.empty()) t.service = t.return_service;
+      t.state = TicketState::waiting;
+      t.target_window = to_window ? back : 0;
+      t.return_window = 0;
+      t.return_service.clear();
+      t.window = 0;
+      t.queued_at = now;
+      done.service = t.service;
+      done.note = to_window ? "returning to " + win(back)
+                            : "returning to service " + t.service + " (" + win(back) + " is closed)";
+    } else {
+      t.state = TicketState::done;
+      t.finished_at = now;
+    }
+    t.history.push_back(std::move(done));
+    w.current_ticket.clear();
+    w.state_since = now;
+    ++w.served_today;
+    touch(w);
+    emit(EventType::service_completed, std::move(t), std::move(w), before);
+    return ticket_result(**r, c.window);
+  }
+
+  Result<json> operator()(const Transfer& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    auto r = current_in(**slot, TicketState::serving, "transfer");
+    if (!r) return r.error();
+    if (c.to_service.empty() == (c.to_window == 0))
+      return err(ErrorCode::bad_request, "a transfer needs exactly one of to_service and to_window");
+    const Ticket& now_t = (*r)->t;
+    std::string service;
+    int target = 0;
+    if (!c.to_service.empty()) {
+      const ServiceLine* l = s.find_line(c.to_service);
+      if (l == nullptr || l->config == nullptr)
+        return err(ErrorCode::not_found, "service " + c.to_service + " does not exist");
+      service = c.to_service;
+    } else {
+      auto to = s.windows.find(c.to_window);
+      if (to == s.windows.end()) return err(ErrorCode::not_found, win(c.to_window) + " does not exist");
+      if (c.to_window == c.window)
+        return err(ErrorCode::bad_request, now_t.number + " is already at " + win(c.window));
+      if (to->second.w.state == WindowState::closed)
+        return err(ErrorCode::window_paused, win(c.to_window) + " is closed: " + now_t.number +
+                                                 " cannot be sent there");
+      const auto& offered = to->second.config->services;
+      service = to->second.service_index(now_t.service) >= 0 || offered.empty() ? now_t.service
+                                                                               : offered.front();
+      target = c.to_window;
+    }
+    Ticket t = now_t;
+    Window w = (*slot)->w;
+    const std::string before = t.service;
+    TicketTransition moved = step(TicketStep::transferred, c.window);
+    moved.service = service;
+    moved.note = c.note;
+    t.history.push_back(std::move(moved));
+    if (c.return_after) {
+      t.return_window = c.window;
+      t.return_service = before;
+    }
+    t.state = TicketState::waiting;
+    t.service = service;
+    t.target_window = target;
+    t.window = 0;
+    t.queued_at = now;
+    w.current_ticket.clear();
+    w.state_since = now;
+    touch(w);
+    emit(EventType::ticket_transferred, std::move(t), std::move(w), before);
+    return ticket_result(**r, c.window);
+  }
+
+  Result<json> operator()(const Hold& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    auto r = current_in(**slot, TicketState::serving, "put on hold");
+    if (!r) return r.error();
+    Ticket t = (*r)->t;
+    Window w = (*slot)->w;
+    t.state = TicketState::held;
+    t.history.push_back(step(TicketStep::held, c.window));
+    w.current_ticket.clear();
+    w.held.push_back(t.id);
+    w.state_since = now;
+    touch(w);
+    emit(EventType::ticket_held, std::move(t), std::move(w));
+    return ticket_result(**r, c.window);
+  }
+
+  Result<json> operator()(const Callback& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    TicketRecord* r = by_number(c.number);
+    if (r == nullptr) return not_issued(c.number);
+    if (r->t.state != TicketState::held || r->t.window != c.window)
+      return err(ErrorCode::invalid_state,
+                 r->t.number + " is " + state_words(r->t) + ", not on hold at " + win(c.window));
+    Ticket t = r->t;
+    Window w = (*slot)->w;
+    t.history.push_back(step(TicketStep::called_back, c.window));
+    t.state = TicketState::waiting;
+    t.target_window = c.window;
+    t.window = 0;
+    t.queued_at = now;
+    std::erase(w.held, t.id);
+    touch(w);
+    emit(EventType::ticket_called_back, std::move(t), std::move(w));
+    bool called = false;
+    if ((*slot)->w.state == WindowState::open && (*slot)->w.current_ticket.empty()) {
+      call(**slot, *r);
+      called = true;
+    }
+    json j = ticket_result(*r, c.window);
+    j["called"] = called;
+    return j;
+  }
+
+  Result<json> operator()(const CancelTicket& c) {
+    if (actor.role != Role::admin)
+      return err(ErrorCode::forbidden, who(actor) + " may not cancel tickets (administrators only)");
+    if (c.number.empty() && c.ticket_id.empty())
+      return err(ErrorCode::bad_request, "cancel needs a ticket number or a ticket id");
+    TicketRecord* r = nullptr;
+    if (!c.ticket_id.empty()) {
+      auto it = s.tickets.find(c.ticket_id);
+      if (it == s.tickets.end())
+        return err(ErrorCode::not_found, "no ticket of today has id " + c.ticket_id);
+      r = &it->second;
+      if (!c.number.empty() && r->t.number != c.number)
+        return err(ErrorCode::bad_request, "ticket id " + c.ticket_id + " is " + r->t.number +
+                                               ", not " + c.number);
+    } else {
+      r = by_number(c.number);
+      if (r == nullptr) return not_issued(c.number);
+    }
+    if (r->t.state != TicketState::waiting && r->t.state != TicketState::held)
+      return err(ErrorCode::invalid_state, r->t.number + " is " + state_words(r->t) +
+                                               ": only a waiting or held ticket can be cancelled");
+    Ticket t = r->t;
+    std::optional<Window> w;
+    if (t.state == TicketState::held) {
+      auto slot = s.windows.find(t.window);
+      if (slot != s.windows.end()) {
+        w = slot->second.w;
+        std::erase(w->held, t.id);
+      }
+    }
+    t.state = TicketState::cancelled;
+    t.finished_at = now;
+    t.history.push_back(step(TicketStep::cancelled, 0));
+    emit(EventType::ticket_cancelled, std::move(t), std::move(w));
+    return json{{"ticket", to_json(r->t)}};
+  }
+
+  Result<json> window_state(int n, WindowState to, EventType type) {
+    auto slot = window_for(n);
+    if (!slot) return slot.error();
+    WindowSlot& sl = **slot;
+    const WindowState from = sl.w.state;
+    if (from == to)
+      return err(ErrorCode::invalid_state, win(n) + " is already " + std::string(to_string(to)));
+    if (to == WindowState::paused && from == WindowState::closed)
+      return err(ErrorCode::invalid_state, win(n) + " is closed: resume opens it");
+    if (to == WindowState::closed) {
+      if (!sl.w.current_ticket.empty()) return busy(sl);
+      if (!sl.w.held.empty()) {
+        std::vector<std::string> held;
+        for (const auto& id : sl.w.held) {
+          auto it = s.tickets.find(id);
+          held.push_back(it == s.tickets.end() ? id : it->second.t.number);
+        }
+        return err(ErrorCode::window_busy, win(n) + " has visitors on hold (" + join(held) +
+                                               "): call them back or cancel them first");
+      }
+      if (!sl.targeted.empty()) {
+        std::vector<std::string> waiting;
+        for (const QueueKey& k : sl.targeted) waiting.push_back(s.tickets.at(*k.id).t.number);
+        return err(ErrorCode::window_busy, "visitors were sent to " + win(n) + " (" +
+                                               join(waiting) + "): call them first");
+      }
+    }
+    Window w = sl.w;
+    w.state = to;
+    w.state_since = now;
+    touch(w);
+    emit_window(type, std::move(w));
+    return json{{"window", n}, {"state", to_string(to)}};
+  }
+
+  Result<json> operator()(const PauseWindow& c) {
+    return window_state(c.window, WindowState::paused, EventType::window_paused);
+  }
+  Result<json> operator()(const ResumeWindow& c) {
+    return window_state(c.window, WindowState::open, EventType::window_resumed);
+  }
+  Result<json> operator()(const CloseWindow& c) {
+    return window_state(c.window, WindowState::closed, EventType::window_closed);
+  }
+
+  Result<json> operator()(const RollOverDay&) {
+    if (actor.role != Role::admin)
+      return err(ErrorCode::forbidden, who(actor) + " may not roll the day over (administrators only)");
+    // The rollover itself ran (or not) before the command, as for every command.
+    if (!rolled)
+      return err(ErrorCode::invalid_state, "business day " + s.business_day + " has not ended");
+    return json{{"business_day", s.business_day}};
+  }
+
+  Result<json> operator()(const SetNotice& c) {
+    if (actor.role != Role::admin)
+      return err(ErrorCode::forbidden, who(actor) + " may not change the notice (administrators only)");
+    Event ev;
+    ev.type = EventType::notice_changed;
+    ev.notice = c.text;
+    s.emit(out, std::move(ev), now, actor.name);
+    return json{{"notice", c.text}};
+  }
+};
+
+}  // namespace
+
+HallState::HallState(std::shared_ptr<const HallConfig> c, TicketIds& i)
+    : config(std::move(c)), ids(i) {
+  for (const ServiceConfig& s : config->services) {
+    service_order.push_back(s.code);
+    line(s.code).config = &s;
+  }
+  for (const WindowConfig& w : config->windows) {
+    WindowSlot slot;
+    slot.config = &w;
+    slot.w.number = w.number;
+    windows.emplace(w.number, std::move(slot));
+    for (const std::string& code : w.services) {
+      ServiceLine& l = line(code);
+      if (std::find(l.windows.begin(), l.windows.end(), w.number) == l.windows.end())
+        l.windows.push_back(w.number);
+    }
+  }
+  notice = config->notice;
+}
+
+Engine::Engine(std::shared_ptr<const HallConfig> config, TicketIds& ids)
+    : impl_(std::make_unique<Impl>(std::move(config), ids)) {}
+
+Engine::~Engine() = default;
+
+Outcome Engine::execute(const Command& command, const Actor& actor, TimeMs now) {
+  Impl& s = *impl_;
+  Outcome out;
+  const bool rolled = s.roll_over(out, now, actor.name);
+
+  std::string key, fingerprint;
+  if (!command.request_id.empty()) {
+    key = actor.name + '\x1f' + command.request_id;
+    json j = command_to_json(command);
+    j.erase("request_id");
+    fingerprint = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    auto reused = [&] {
+      return err(ErrorCode::request_id_reused, "request id " + command.request_id +
+                                                   " was already used by " + actor.name +
+                                                   " for a different command");
+    };
+    if (auto it = s.requests.find(key); it != s.requests.end()) {
+      if (it->second.fingerprint != fingerprint) {
+        out.error = reused();
+      } else {
+        out.result = it->second.result;
+        out.repeated = true;
+      }
+      return out;
+    }
+    if (auto it = s.failures.find(key); it != s.failures.end()) {
+      if (it->second.fingerprint != fingerprint) {
+        out.error = reused();
+      } else {
+        out.error = it->second.error;
+        out.repeated = true;
+      }
+      return out;
+    }
+  }
+
+  Run run{s, actor, now, out, rolled};
+  [[maybe_unused]] const std::size_t before = out.events.size();
+  Result<json> r = std::visit([&run](const auto& body) { return run(body); }, command.body);
+  if (!r) {
+    assert(out.events.size() == before);  // every check comes before the first change
+    out.error = r.error();
+    if (!key.empty()) {
+      if (s.failures.size() >= kFailureCacheSize) {
+        s.failures.erase(s.failure_order.front());
+        s.failure_order.pop_front();
+      }
+      s.failures.emplace(key, HallState::Failure{fingerprint, *out.error});
+      s.failure_order.push_back(key);
+    }
+    return out;
+  }
+  out.result = std::move(r).value();
+  if (!key.empty()) {
+    StoredRequest stored{key, fingerprint, s.business_day, out.result};
+    s.requests[key] = stored;
+    out.request = std::move(stored);
+  }
+  return out;
+}
+
+Outcome Engine::tick(TimeMs now) {
+  Outcome out;
+  if (impl_->roll_over(out, now, "system")) {
+    out.result = json{{"business_day", impl_->business_day}};
+  } else {
+    out.result = json::object();
+  }
+  return out;
+}
+
+TimeMs Engine::next_deadline(TimeMs now) const {
+  const Rules& rules = impl_->config->rules;
+  if (core::business_day_at(rules, now) != impl_->business_day) return now;
+  return next_day_start(rules, now);
+}
+
+void Engine::restore(const EngineState& state) { impl_->reset(state); }
+
+void Engine::apply(const Event& event) { impl_->apply_records(event); }
+
+json Engine::snapshot(TimeMs now, bool with_tickets) const {
+  const Impl& s = *impl_;
+  const HallConfig& c = *s.config;
+  json services = json::array();
+  for (const ServiceConfig& svc : c.services) {
+    ServiceLoad l = s.load_of(svc.code, now);
+    services.push_back(json{{"code", svc.code},
+                            {"name", localized(svc.name)},
+                            {"department", svc.department},
+                            {"waiting", l.waiting},
+                            {"issued_today", l.issued_today},
+                            {"estimated_wait_s", l.estimated_wait_s},
+                            {"longest_wait_s", l.longest_wait_s}});
+  }
+  json windows = json::array();
+  for (const WindowConfig& wc : c.windows) {
+    const Window& w = s.windows.at(wc.number).w;
+    json current = nullptr;
+    if (auto it = s.tickets.find(w.current_ticket); it != s.tickets.end()) current = brief(it->second.t);
+    json held = json::array();
+    for (const std::string& id : w.held) {
+      auto it = s.tickets.find(id);
+      if (it != s.tickets.end()) held.push_back(it->second.t.number);
+    }
+    windows.push_back(json{{"number", wc.number},
+                           {"name", localized(wc.name)},
+                           {"department", wc.department},
+                           {"services", wc.services},
+                           {"state", to_string(w.state)},
+                           {"state_since", w.state_since},
+                           {"clerk", w.clerk},
+                           {"served_today", w.served_today},
+                           {"current", std::move(current)},
+                           {"held", std::move(held)}});
+  }
+  json calls = json::array();
+  for (auto it = s.recent_calls.rbegin(); it != s.recent_calls.rend(); ++it)
+    calls.push_back(json{{"number", it->number},
+                         {"service", it->service},
+                         {"window", it->window},
+                         {"at", it->at},
+                         {"recall", it->recall}});
+  json j{{"type", "snapshot"},
+         {"seq", s.last_seq},
+         {"business_day", s.business_day},
+         {"now", now},
+         {"notice", s.notice},
+         {"hall", json{{"id", c.id}, {"name", localized(c.name)}}},
+         {"services", std::move(services)},
+         {"windows", std::move(windows)},
+         {"recent_calls", std::move(calls)}};
+  if (with_tickets) {
+    json tickets = json::array();
+    for (const TicketRecord* r : s.sorted_tickets(true)) tickets.push_back(to_json(r->t));
+    j["tickets"] = std::move(tickets);
+  }
+  return j;
+}
+
+Result<json> Engine::window_queue(int window, TimeMs now, std::size_t limit) const {
+  const Impl& s = *impl_;
+  auto it = s.windows.find(window);
+  if (it == s.windows.end()) return err(ErrorCode::not_found, win(window) + " does not exist");
+  const WindowSlot& slot = it->second;
+  json queue = json::array();
+  for (const QueueEntry& e : s.queue_of(slot, now, limit)) {
+    const Ticket& t = s.tickets.at(*e.key.id).t;
+    queue.push_back(json{{"number", t.number},
+                         {"service", t.service},
+                         {"class", to_string(t.cls)},
+                         {"queued_at", t.queued_at},
+                         {"waited_s", std::max<TimeMs>(0, now - t.queued_at) / 1000},
+                         {"tier", e.tier}});
+  }
+  // Everyone this window could call, by service (the whole line, not just `limit`).
+  json counts = json::object();
+  for (const std::string& code : slot.config->services)
+    if (const ServiceLine* l = s.find_line(code)) counts[code] = l->untargeted();
+  for (const QueueKey& k : slot.targeted) {
+    const std::string& code = s.tickets.at(*k.id).t.service;
+    counts[code] = counts.value(code, std::size_t{0}) + 1;
+  }
+  return json{{"window", window}, {"queue", std::move(queue)}, {"counts", std::move(counts)}};
+}
+
+Result<json> Engine::ticket_view(std::string_view ticket_id, TimeMs now) const {
+  const Impl& s = *impl_;
+  auto it = s.tickets.find(std::string(ticket_id));
+  if (it == s.tickets.end()) return err(ErrorCode::not_found, "no ticket of today has this id");
+  const Ticket& t = it->second.t;
+  json ticket = brief(t);
+  if (t.window != 0) ticket["window"] = t.window;
+  json j{{"ticket", std::move(ticket)}};
+  if (const ServiceLine* l = s.find_line(t.service); l && l->config)
+    j["service_name"] = localized(l->config->name);
+  if (auto st = s.standing_of(it->second, now)) {
+    j["ahead"] = st->ahead;
+    j["estimated_wait_s"] = st->estimated_wait_s;
+  }
+  if (t.state == TicketState::called || t.state == TicketState::serving) {
+    if (auto w = s.windows.find(t.window); w != s.windows.end())
+      j["window_name"] = localized(w->second.config->name);
+  }
+  return j;
+}
+
+const Ticket* Engine::ticket(std::string_view id) const {
+  auto it = impl_->tickets.find(std::string(id));
+  return it == impl_->tickets.end() ? nullptr : &it->second.t;
+}
+
+const Window* Engine::window(int number) const {
+  auto it = impl_->windows.find(number);
+  return it == impl_->windows.end() ? nullptr : &it->second.w;
+}
+
+std::optional<TicketStanding> Engine::standing(std::string_view ticket_id, TimeMs now) const {
+  auto it = impl_->tickets.find(std::string(ticket_id));
+  if (it == impl_->tickets.end()) return std::nullopt;
+  return impl_->standing_of(it->second, now);
+}
+
+ServiceLoad Engine::load(std::string_view service, TimeMs now) const {
+  return impl_->load_of(std::string(service), now);
+}
+
+std::uint64_t Engine::last_seq() const { return impl_->last_seq; }
+const std::string& Engine::business_day() const { return impl_->business_day; }
+const HallConfig& Engine::config() const { return *impl_->config; }
+std::string Engine::business_day_at(TimeMs now) const {
+  return core::business_day_at(impl_->config->rules, now);
+}
+
+}  // namespace hallq::core

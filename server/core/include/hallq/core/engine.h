@@ -43,7 +43,8 @@ struct StoredRequest {
 };
 
 struct Outcome {
-  std::optional<Error> error;   // set: nothing changed, `events` is empty
+  std::optional<Error> error;   // set: the command changed nothing; `events` is empty unless
+                                // a day rollover ran first: commit non-empty events regardless
   nlohmann::json result;        // the success body for the client
   std::vector<Event> events;    // to commit in this order before answering
   std::optional<StoredRequest> request;  // to commit with the events (successes only)
@@ -77,7 +78,8 @@ class Engine {
 
   // Runs a command. A repeated (actor, request id) returns the first successful result with
   // repeated=true and no events; a reused id with a different command is request_id_reused.
-  // If the business day has changed it first rolls over (those events come first).
+  // If the business day has changed it first rolls over (those events come first, and they are
+  // returned even when the command itself then fails).
   Outcome execute(const Command& command, const Actor& actor, TimeMs now);
 
   // Timers: rolls the day over when due. Returns no events when nothing is due.

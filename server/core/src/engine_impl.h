@@ -1,0 +1,202 @@
+// The engine's private state and the indexes behind routing. Shared by engine.cc (commands,
+// idempotency), records.cc (record replacement, restore, apply, rollover) and routing.cc
+// (call-next order, standing, loads). Same threading contract as Engine: one owner.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+
+#include "hallq/core/engine.h"
+
+namespace hallq::core {
+
+inline constexpr TimeMs kMinuteMs = 60'000;
+inline constexpr TimeMs kHourMs = 60 * kMinuteMs;
+inline constexpr TimeMs kDayMs = 24 * kHourMs;
+// Failed commands remembered for retries (memory only, oldest evicted).
+inline constexpr std::size_t kFailureCacheSize = 10'000;
+// Calls and recalls the hall boards show.
+inline constexpr std::size_t kRecentCalls = 20;
+
+// ---- calendar (calendar.cc) ---------------------------------------------------------------------
+std::int64_t floor_div(std::int64_t a, std::int64_t b);
+// "YYYY-MM-DD" of a count of days since 1970-01-01 (proleptic Gregorian).
+std::string civil_date(std::int64_t days);
+std::string business_day_at(const Rules& rules, TimeMs now);
+// First instant after `now` that belongs to the next business day.
+TimeMs next_day_start(const Rules& rules, TimeMs now);
+// Minutes after local midnight (not shifted by the reset hour): what opening hours compare.
+int local_minute_of_day(const Rules& rules, TimeMs now);
+
+// ---- waiting-line keys --------------------------------------------------------------------------
+
+// A waiting ticket's place in a line: FIFO by queued_at, ties by issue order (issued_at, then the
+// number's service and sequence, unique within a day). The id only separates corrupt duplicates;
+// it points at the key of the ticket's node in HallState::tickets, which never moves.
+struct QueueKey {
+  TimeMs queued_at = 0;
+  TimeMs issued_at = 0;
+  std::string origin;
+  int seq = 0;
+  const std::string* id = nullptr;
+
+  friend bool operator<(const QueueKey& a, const QueueKey& b) {
+    if (a.queued_at != b.queued_at) return a.queued_at < b.queued_at;
+    if (a.issued_at != b.issued_at) return a.issued_at < b.issued_at;
+    if (a.origin != b.origin) return a.origin < b.origin;
+    if (a.seq != b.seq) return a.seq < b.seq;
+    if (a.id == nullptr || b.id == nullptr) return a.id == nullptr && b.id != nullptr;
+    return *a.id < *b.id;
+  }
+};
+
+// An ordered set that also answers "how many keys are before this one" in O(log n): what the
+// standing of a ticket needs. libstdc++'s policy-based red-black tree (header-only, no library).
+using RankedLine =
+    __gnu_pbds::tree<QueueKey, __gnu_pbds::null_type, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
+                     __gnu_pbds::tree_order_statistics_node_update>;
+
+// Orders completed services for the estimate sample: most recent finish last.
+struct SampleKey {
+  TimeMs finished_at = 0;
+  TimeMs issued_at = 0;
+  std::string origin;
+  int seq = 0;
+  auto operator<=>(const SampleKey&) const = default;
+};
+
+struct TicketRecord {
+  Ticket t;
+  int seq = 0;  // the number's daily sequence, parsed once
+};
+
+// One service's waiting line, split by how tier 2 ranks the tickets, plus its figures.
+// Only untargeted waiting tickets are in rank0/normal/appointments; `waiting` has them all.
+struct ServiceLine {
+  std::string code;
+  const ServiceConfig* config = nullptr;  // null for a service no longer configured (restore)
+  std::vector<int> windows;               // windows that serve it
+  int counter = 0;                        // highest sequence issued this business day
+
+  RankedLine rank0;         // priority class, or transferred in / returning
+  RankedLine normal;        // normal class
+  RankedLine appointments;  // appointment class: rank 1 inside its slot, rank 2 outside
+  std::set<std::pair<TimeMs, QueueKey>> appointments_by_time;  // same tickets by booked time
+  std::set<QueueKey> waiting;  // every waiting ticket queued for the service, targeted or not
+
+  std::map<SampleKey, TimeMs> samples;  // last rules.estimate_sample service times (ms)
+  TimeMs sample_sum = 0;
+
+  std::size_t untargeted() const { return rank0.size() + normal.size() + appointments.size(); }
+};
+
+struct WindowSlot {
+  const WindowConfig* config = nullptr;
+  Window w;
+  std::set<QueueKey> targeted;  // waiting tickets targeted at this window (tier 0)
+  int service_index(std::string_view code) const;  // position in config->services, or -1
+};
+
+struct RecentCall {
+  TimeMs at = 0;
+  int window = 0;
+  std::string number;
+  bool recall = false;
+  std::string service;
+  friend bool operator<(const RecentCall& a, const RecentCall& b) {
+    if (a.at != b.at) return a.at < b.at;
+    if (a.window != b.window) return a.window < b.window;
+    if (a.number != b.number) return a.number < b.number;
+    return a.recall < b.recall;
+  }
+};
+
+// One ticket call-next would take, with the key that orders it (window_queue).
+struct QueueEntry {
+  int tier = 2;       // 0 targeted, 1 aged, 2 by class
+  int rank = 2;       // tier 2: 0 priority/transferred-in, 1 appointment in slot, 2 other
+  int service_index = 0;
+  QueueKey key;
+  friend bool operator<(const QueueEntry& a, const QueueEntry& b) {
+    if (a.tier != b.tier) return a.tier < b.tier;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    if (a.service_index != b.service_index) return a.service_index < b.service_index;
+    return a.key < b.key;
+  }
+};
+
+// Everything the engine knows; Engine::Impl is this (a namespace-level name so that the
+// command code in engine.cc can take it by reference).
+struct HallState {
+  HallState(std::shared_ptr<const HallConfig> c, TicketIds& i);
+
+  // ---- constant after construction
+  std::shared_ptr<const HallConfig> config;
+  TicketIds& ids;
+  std::vector<std::string> service_order;  // config order
+
+  // ---- state
+  std::uint64_t last_seq = 0;
+  std::string business_day;
+  std::string notice;
+  std::unordered_map<std::string, ServiceLine> lines;  // by code
+  std::map<int, WindowSlot> windows;                   // every configured window
+  std::unordered_map<std::string, TicketRecord> tickets;  // the business day's, by id
+  std::unordered_map<std::string, std::string> by_number;  // number -> id
+  std::multiset<RecentCall> recent_calls;                  // oldest first, at most kRecentCalls
+  std::unordered_map<std::string, StoredRequest> requests;  // by key
+  struct Failure {
+    std::string fingerprint;
+    Error error;
+  };
+  std::unordered_map<std::string, Failure> failures;
+  std::deque<std::string> failure_order;
+
+  // ---- records.cc: the only code that changes state, live and in replay alike
+  ServiceLine& line(const std::string& code);
+  const ServiceLine* find_line(std::string_view code) const;
+  QueueKey key_of(const TicketRecord& r) const;
+  void index(const TicketRecord& r);
+  void unindex(const TicketRecord& r);
+  void put_ticket(const Ticket& t, EventType type);
+  void put_window(const Window& w);
+  void add_sample(const Ticket& t);
+  void add_recent(const Ticket& t, const TicketTransition& step);
+  void new_day(const std::string& day);
+  void reset(const EngineState& state);
+  void apply_records(const Event& e);
+  // Stamps seq/at/actor, applies the records, then computes loads; appends to out.events.
+  void emit(Outcome& out, Event ev, TimeMs now, const std::string& actor,
+            const std::string& other_service = {});
+  // Expires the old day's active tickets and starts the new day, if it is due.
+  bool roll_over(Outcome& out, TimeMs now, const std::string& actor);
+  std::vector<const TicketRecord*> sorted_tickets(bool active_only) const;
+
+  // ---- routing.cc
+  bool in_slot(const Ticket& t, TimeMs now) const;
+  const QueueKey* pick(const WindowSlot& slot, TimeMs now) const;
+  std::vector<QueueEntry> queue_of(const WindowSlot& slot, TimeMs now, std::size_t limit) const;
+  std::optional<TicketStanding> standing_of(const TicketRecord& r, TimeMs now) const;
+  ServiceLoad load_of(const std::string& service, TimeMs now) const;
+  TimeMs mean_service_ms(const ServiceLine& l) const;
+  int open_windows(const ServiceLine& l) const;
+};
+
+// A ticket is "transferred in" while it waits after a transfer or after service elsewhere on
+// its way back: it ranks with the priority class.
+bool transferred_in(const Ticket& t);
+
+struct Engine::Impl : HallState {
+  using HallState::HallState;
+};
+
+}  // namespace hallq::core

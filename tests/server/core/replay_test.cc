@@ -1,0 +1,359 @@
+// Restart equivalence: a long scripted day and a half on engine A; engines rebuilt from its
+// events (from an empty database, and from the state storage would hold at two midpoints, both
+// through the JSON codec) must show the same hall and, fed the same commands, answer the same.
+#include <map>
+#include <random>
+#include <set>
+
+#include "engine_test_support.h"
+
+namespace hallq::core::test {
+namespace {
+
+struct Step {
+  Command command;
+  Actor actor;
+};
+
+const Actor kClerks[] = {clerk("zhang", {1, 2}), clerk("li", {3}), clerk("wu", {4, 5})};
+
+// Commands a busy hall sends, mostly sensible for the hall's current state, some not.
+class Script {
+ public:
+  explicit Script(unsigned seed) : rng_(seed) {}
+
+  Step next(const Engine& a) {
+    Step s;
+    s.command.request_id = "q" + std::to_string(++rid_);
+    int w = 1 + roll(5);
+    const int r = roll(100);
+    // Window commands go where they make sense most of the time.
+    auto window_with = [&](TicketState state) {
+      std::vector<int> found;
+      for (int n = 1; n <= 5; ++n) {
+        const Window* win = a.window(n);
+        const Ticket* t = win->current_ticket.empty() ? nullptr : a.ticket(win->current_ticket);
+        if (t && t->state == state) found.push_back(n);
+      }
+      return found.empty() || roll(10) == 0 ? 1 + roll(5) : found[roll(found.size())];
+    };
+    if (r < 28) {
+      static const char* kServices[] = {"A", "B", "C", "D", "A", "D"};
+      IssueTicket c = issue(kServices[roll(6)]);
+      const int kind = roll(10);
+      if (kind == 0) {
+        c.cls = TicketClass::priority;
+        c.priority_reason = "elderly";
+      } else if (kind == 1) {
+        c.cls = TicketClass::appointment;
+        c.appointment_at = now + (roll(180) - 60) * kMin;
+      }
+      s.command.body = c;
+      s.actor = roll(4) ? kiosk() : admin();
+      return s;
+    }
+    if (r < 47) {
+      s.command.body = CallNext{w};
+    } else if (r < 50) {
+      s.command.body = CallNumber{w, random_number()};
+    } else if (r < 54) {
+      w = window_with(TicketState::called);
+      s.command.body = Recall{w};
+    } else if (r < 58) {
+      w = window_with(TicketState::called);
+      s.command.body = NoShow{w};
+    } else if (r < 68) {
+      w = window_with(TicketState::called);
+      s.command.body = StartService{w};
+    } else if (r < 78) {
+      w = window_with(TicketState::serving);
+      s.command.body = CompleteService{w};
+    } else if (r < 83) {
+      w = window_with(TicketState::serving);
+      Transfer t;
+      t.window = w;
+      if (roll(2)) {
+        t.to_service = std::string(1, static_cast<char>('A' + roll(4)));
+      } else {
+        t.to_window = 1 + roll(5);
+      }
+      t.return_after = roll(3) == 0;
+      t.note = roll(2) ? "材料不全" : "";
+      s.command.body = t;
+    } else if (r < 86) {
+      w = window_with(TicketState::serving);
+      s.command.body = Hold{w};
+    } else if (r < 90) {
+      std::string number = random_number();
+      for (int n = 1; n <= 5; ++n) {
+        const Window* win = a.window(n);
+        if (!win->held.empty() && roll(4)) {
+          w = n;
+          number = a.ticket(win->held[roll(win->held.size())])->number;
+          break;
+        }
+      }
+      s.command.body = Callback{w, number};
+    } else if (r < 93) {
+      s.command.body = CancelTicket{random_number(), ""};
+      s.actor = admin();
+      return s;
+    } else if (r < 95) {
+      s.command.body = PauseWindow{w};
+    } else if (r < 98) {
+      s.command.body = ResumeWindow{w};
+    } else if (r < 99) {
+      s.command.body = CloseWindow{w};
+    } else {
+      s.command.body = SetNotice{"notice " + std::to_string(rid_)};
+      s.actor = admin();
+      return s;
+    }
+    // The window's clerk usually; an admin sometimes; a clerk of other windows rarely.
+    const int who = roll(20);
+    if (who == 0) {
+      s.actor = kClerks[roll(3)];
+    } else if (who < 5) {
+      s.actor = admin();
+    } else {
+      s.actor = w <= 2 ? kClerks[0] : w == 3 ? kClerks[1] : kClerks[2];
+    }
+    return s;
+  }
+
+  void observe(const Outcome& o) {
+    for (const Event& e : o.events) {
+      if (e.type == EventType::day_rolled_over) numbers_.clear();
+      if (e.type == EventType::ticket_issued) numbers_.push_back(e.ticket->number);
+    }
+  }
+
+  TimeMs now = 0;
+
+ private:
+  int roll(std::size_t n) { return static_cast<int>(rng_() % n); }
+  std::string random_number() { return numbers_.empty() ? "A001" : numbers_[roll(numbers_.size())]; }
+  std::mt19937 rng_;
+  int rid_ = 0;
+  std::vector<std::string> numbers_;
+};
+
+// What storage would hold: the records the events carried, today's requests.
+struct Recorded {
+  EngineState state;
+  std::map<std::string, Ticket> tickets;
+  std::map<int, Window> windows;
+  std::map<std::string, StoredRequest> requests;
+
+  void record(const Outcome& o) {
+    for (const Event& e : o.events) {
+      state.last_seq = e.seq;
+      if (e.type == EventType::day_rolled_over) {
+        state.business_day = e.business_day;
+        tickets.clear();
+        requests.clear();
+      }
+      if (e.type == EventType::notice_changed) {
+        state.notice = e.notice;
+        state.notice_set = true;
+      }
+      if (e.ticket) tickets[e.ticket->id] = *e.ticket;
+      if (e.window) windows[e.window->number] = *e.window;
+    }
+    if (o.request) requests[o.request->key] = *o.request;
+  }
+  // Through the codec, as the journal stores them.
+  EngineState load() const {
+    EngineState s = state;
+    for (const auto& [id, t] : tickets) s.tickets.push_back(ticket_from_json(to_json(t)).value());
+    for (const auto& [n, w] : windows) s.windows.push_back(window_from_json(to_json(w)).value());
+    for (const auto& [k, r] : requests) s.requests.push_back(r);
+    return s;
+  }
+};
+
+void expect_same_hall(const Engine& a, const Engine& b, TimeMs now, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(b.last_seq(), a.last_seq());
+  EXPECT_EQ(b.business_day(), a.business_day());
+  const nlohmann::json sa = a.snapshot(now, true);
+  const nlohmann::json sb = b.snapshot(now, true);
+  EXPECT_EQ(sb, sa) << nlohmann::json::diff(sa, sb).dump();
+  for (int n = 1; n <= 5; ++n) {
+    EXPECT_EQ(b.window_queue(n, now, 1000)->dump(), a.window_queue(n, now, 1000)->dump()) << n;
+    EXPECT_EQ(*b.window(n), *a.window(n)) << n;
+  }
+  for (const char* s : {"A", "B", "C", "D"}) EXPECT_EQ(b.load(s, now), a.load(s, now)) << s;
+  for (const auto& t : sa["tickets"]) {
+    const std::string id = t["id"];
+    ASSERT_NE(b.ticket(id), nullptr) << id;
+    EXPECT_EQ(*b.ticket(id), *a.ticket(id));
+    auto sta = a.standing(id, now);
+    auto stb = b.standing(id, now);
+    ASSERT_EQ(sta.has_value(), stb.has_value());
+    if (sta) {
+      EXPECT_EQ(stb->ahead, sta->ahead) << id;
+      EXPECT_EQ(stb->estimated_wait_s, sta->estimated_wait_s) << id;
+    }
+    EXPECT_EQ(b.ticket_view(id, now)->dump(), a.ticket_view(id, now)->dump());
+  }
+}
+
+void expect_same_outcome(const Outcome& a, const Outcome& b) {
+  EXPECT_EQ(b.error, a.error);
+  EXPECT_EQ(b.result, a.result);
+  EXPECT_EQ(b.repeated, a.repeated);
+  EXPECT_TRUE(b.events == a.events) << "events differ";
+  ASSERT_EQ(b.request.has_value(), a.request.has_value());
+  if (a.request) {
+    EXPECT_EQ(b.request->key, a.request->key);
+    EXPECT_EQ(b.request->fingerprint, a.request->fingerprint);
+    EXPECT_EQ(b.request->business_day, a.request->business_day);
+    EXPECT_EQ(b.request->result, a.request->result);
+  }
+}
+
+// The hall as A showed it at one point, with what storage held then.
+struct Midpoint {
+  EngineState state;
+  std::size_t events = 0;  // events in the log at that point
+  TimeMs now = 0;
+  nlohmann::json hall;
+  std::vector<std::string> queues;
+};
+
+void expect_matches(const Engine& b, const Midpoint& m, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(b.last_seq(), m.state.last_seq);
+  const nlohmann::json hall = b.snapshot(m.now, true);
+  EXPECT_EQ(hall, m.hall) << nlohmann::json::diff(m.hall, hall).dump();
+  for (int n = 1; n <= 5; ++n)
+    EXPECT_EQ(b.window_queue(n, m.now, 1000)->dump(), m.queues[n - 1]) << "window " << n;
+}
+
+TEST(CoreReplay, RebuiltEnginesMatchTheLiveOne) {
+  auto config = std::make_shared<const HallConfig>(make_config());
+  FakeTicketIds ids_a, ids_b0, ids_b1, ids_b2;
+  Engine a(config, ids_a);
+  Script script(20261127);
+  Recorded recorded;
+  std::vector<Event> log;
+  std::vector<Midpoint> mids;
+  std::map<EventType, int> seen;
+  std::optional<Step> repeatable;  // a day-2 request from before the last midpoint
+  Outcome repeatable_first;
+
+  auto run_a = [&](const Outcome& o) {
+    for (const Event& e : o.events) {
+      log.push_back(e);
+      ++seen[e.type];
+    }
+    recorded.record(o);
+    script.observe(o);
+  };
+
+  script.now = at(8, 0);
+  const int kSteps = 2400;
+  for (int i = 0; i < kSteps; ++i) {
+    if (i == kSteps / 2) {
+      // The next morning: an admin's explicit rollover starts the day.
+      script.now = at(7, 50, 1);
+      Command roll{"roll-1", RollOverDay{}};
+      Outcome o = a.execute(roll, admin(), script.now);
+      ASSERT_TRUE(o.ok()) << describe(o);
+      run_a(o);
+    }
+    if (i % 150 == 0) run_a(a.tick(script.now));
+    script.now += static_cast<TimeMs>(i % 7) * 4000;  // some steps at the same millisecond
+    Step s = script.next(a);
+    Outcome o = a.execute(s.command, s.actor, script.now);
+    run_a(o);
+    if (i > kSteps / 2 + 100 && !repeatable && o.ok() && o.request &&
+        std::holds_alternative<IssueTicket>(s.command.body)) {
+      repeatable = s;
+      repeatable_first = o;
+    }
+    if (i % 200 == 199) {
+      Midpoint m;
+      m.state = recorded.load();
+      m.events = log.size();
+      m.now = script.now;
+      m.hall = a.snapshot(m.now, true);
+      for (int n = 1; n <= 5; ++n) m.queues.push_back(a.window_queue(n, m.now, 1000)->dump());
+      mids.push_back(std::move(m));
+    }
+  }
+  // The script reached every kind of event.
+  for (int t = 0; t <= static_cast<int>(EventType::notice_changed); ++t)
+    EXPECT_GT(seen[static_cast<EventType>(t)], 0) << to_string(static_cast<EventType>(t));
+  ASSERT_TRUE(repeatable.has_value());
+  ASSERT_GT(a.snapshot(script.now, true)["tickets"].size(), 10u);
+  ASSERT_EQ(mids.size(), 12u);
+
+  // Storage's state at each midpoint, restored, is the hall A showed then.
+  for (std::size_t i = 0; i < mids.size(); ++i) {
+    FakeTicketIds ids;
+    Engine b(config, ids);
+    b.restore(mids[i].state);
+    expect_matches(b, mids[i], "restored at midpoint " + std::to_string(i));
+  }
+
+  // B0: an empty database, then every event (checked at each midpoint on the way). B1, B2:
+  // storage's state at a midpoint of each day, then the later events through JSON.
+  Engine b0(config, ids_b0), b1(config, ids_b1), b2(config, ids_b2);
+  b0.restore(EngineState{});
+  std::size_t next_mid = 0;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    b0.apply(log[i]);
+    if (next_mid < mids.size() && mids[next_mid].events == i + 1) {
+      expect_matches(b0, mids[next_mid], "replayed to midpoint " + std::to_string(next_mid));
+      ++next_mid;
+    }
+  }
+  const Midpoint& mid1 = mids[2];  // day 1
+  const Midpoint& mid2 = mids[8];  // day 2
+  ASSERT_EQ(mid1.state.business_day, "2026-11-27");
+  ASSERT_EQ(mid2.state.business_day, "2026-11-28");
+  b1.restore(mid1.state);
+  b2.restore(mid2.state);
+  for (std::size_t i = mid1.events; i < log.size(); ++i) {
+    auto parsed = event_from_json(to_json(log[i]));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    ASSERT_EQ(*parsed, log[i]);
+    b1.apply(*parsed);
+    if (i >= mid2.events) b2.apply(*parsed);
+  }
+  expect_same_hall(a, b0, script.now, "from events");
+  expect_same_hall(a, b1, script.now, "from day 1 midpoint");
+  expect_same_hall(a, b2, script.now, "from day 2 midpoint");
+
+  // The same commands from here give the same answers.
+  ids_b0.n = ids_b1.n = ids_b2.n = ids_a.n;
+  for (int i = 0; i < 600; ++i) {
+    script.now += static_cast<TimeMs>(i % 5) * 7000;
+    Step s = script.next(a);
+    Outcome oa = a.execute(s.command, s.actor, script.now);
+    script.observe(oa);
+    for (Engine* b : {&b0, &b1, &b2}) {
+      Outcome ob = b->execute(s.command, s.actor, script.now);
+      expect_same_outcome(oa, ob);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  expect_same_hall(a, b2, script.now, "after continuing");
+
+  // A retry of a request made before the day-2 midpoint: the restored engine remembers it.
+  Outcome ra = a.execute(repeatable->command, repeatable->actor, script.now);
+  Outcome rb = b2.execute(repeatable->command, repeatable->actor, script.now);
+  EXPECT_TRUE(ra.repeated);
+  EXPECT_EQ(ra.result, repeatable_first.result);
+  expect_same_outcome(ra, rb);
+  // ...and the next day all of them roll over alike.
+  Outcome ta = a.tick(at(8, 0, 2));
+  Outcome tb = b2.tick(at(8, 0, 2));
+  expect_same_outcome(ta, tb);
+  expect_same_hall(a, b2, at(8, 0, 2), "next day");
+}
+
+}  // namespace
+}  // namespace hallq::core::test
