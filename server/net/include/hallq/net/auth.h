@@ -1,0 +1,74 @@
+// Who is calling: device tokens from the hall config, clerk and admin logins with Argon2id
+// password hashes (libsodium) and random session tokens, and per-client rate limits.
+// Thread-safe: every member may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "hallq/core/engine.h"
+#include "hallq/hall_config.h"
+#include "hallq/result.h"
+
+namespace hallq::net {
+
+// libsodium's Argon2id; the hash string carries its own salt and cost.
+std::string hash_password(const std::string& password);
+bool verify_password(const std::string& hash, const std::string& password);
+// n random bytes from libsodium, hex-encoded.
+std::string random_hex(std::size_t n);
+
+struct Session {
+  std::string token;
+  core::Actor actor;
+  TimeMs expires_at = 0;
+};
+
+class Auth {
+ public:
+  struct Options {
+    std::chrono::seconds session_ttl{12 * 3600};  // a working day and then some
+    std::size_t max_sessions = 10000;             // oldest dropped beyond this
+  };
+  Auth(std::shared_ptr<const HallConfig> config, Options options);
+
+  // Slow (Argon2id, tens of ms): call off the I/O threads. Unknown user and wrong password give
+  // the same message, so the API does not reveal which user names exist.
+  Result<Session> login(const std::string& user, const std::string& password, TimeMs now);
+  void logout(const std::string& token);
+  // A device token or a live session token. Fast.
+  Result<core::Actor> authenticate(std::string_view bearer, TimeMs now) const;
+  // The Actor a device token stands for, if it is one.
+  std::optional<core::Actor> device(std::string_view token) const;
+
+ private:
+  std::shared_ptr<const HallConfig> config_;  // constant after construction
+  const Options options_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Session> sessions_;  // guarded by mu_
+};
+
+// Token buckets keyed by client name: `rate_per_min` refill, bursts of `burst`.
+// Thread-safe. Entries idle for ten minutes are forgotten so the map stays bounded.
+class RateLimiter {
+ public:
+  bool allow(const std::string& key, int rate_per_min, int burst, TimeMs now);
+  std::size_t size() const;
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    TimeMs last = 0;
+  };
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
+  TimeMs last_sweep_ = 0;                             // guarded by mu_
+};
+
+}  // namespace hallq::net

@@ -1,0 +1,126 @@
+// The hall hub: owns the queue engine, the group-commit pipeline and the list of live WebSocket
+// subscribers. Every engine call runs on the hall strand; answers are released only after what
+// they depend on is durable, and events are pushed to subscribers in seq order, each serialised
+// once. Public members may be called from any thread; callbacks run on the hall strand and must
+// only post work to their own executors.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "hallq/core/engine.h"
+#include "hallq/hall_config.h"
+#include "hallq/net/auth.h"
+#include "hallq/net/metrics.h"
+#include "hallq/storage/journal.h"
+
+namespace hallq::net {
+
+class CommitPipeline;
+
+// An HTTP-style answer: status code and a JSON body.
+struct Reply {
+  int status = 200;
+  std::string body;
+};
+Reply error_reply(const Error& e);
+Reply json_reply(int status, const nlohmann::json& body);
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // On the hall strand. Queue the message, never block. A snapshot supersedes anything unsent.
+  virtual void deliver(std::shared_ptr<const std::string> message, bool is_snapshot) = 0;
+};
+
+struct HallOptions {
+  std::size_t max_pending = 20000;  // commands waiting for their commit; more are told "busy"
+  std::function<TimeMs()> clock;    // defaults to the system clock
+};
+
+class Hall {
+ public:
+  // Restores the engine from the journal and starts the commit thread. The journal moves into
+  // the pipeline. Fails if the stored state does not load.
+  static Result<std::shared_ptr<Hall>> open(boost::asio::io_context& io,
+                                            std::shared_ptr<const HallConfig> config,
+                                            std::unique_ptr<storage::Journal> journal,
+                                            core::TicketIds& ids, HallOptions options,
+                                            Metrics& metrics);
+  ~Hall();
+
+  void start();  // day-rollover timer; rolls over at once if the day changed while down
+  void stop();   // stops the timer, waits for every pending commit
+
+  // Runs a command. `done` gets the durable answer.
+  void submit(Command command, core::Actor actor, std::function<void(Reply)> done);
+  // A read of the engine, answered after everything it may have seen is durable.
+  void query(std::function<Reply(const core::Engine&, TimeMs now)> read,
+             std::function<void(Reply)> done);
+  // Sends the subscriber a snapshot, then every later event. Subscribing again resyncs.
+  void subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets);
+
+  // Devices: connections and the status a device reports (printer paper, ...). Changes are
+  // pushed to subscribers as {"type":"device",...}; they are live facts, not journal events.
+  void device_connected(const std::string& id, bool connected);
+  void device_status(const std::string& id, std::string status, std::string detail);
+  // Asks the printer of the ticket's kiosk to print it again ({"type":"reprint",...} to every
+  // subscriber; printers act on their own kiosks' tickets, once per request id).
+  void reprint(std::string ticket_id, core::Actor actor, std::string request_id, std::function<void(Reply)> done);
+  // On the hall strand only (inside query()): every configured device and what is known of it.
+  nlohmann::json devices_json() const;
+
+  const HallConfig& config() const { return *config_; }
+  std::shared_ptr<const HallConfig> config_ptr() const { return config_; }
+  Metrics& metrics() { return metrics_; }
+  TimeMs now() const;
+
+ private:
+  Hall(boost::asio::io_context& io, std::shared_ptr<const HallConfig> config, core::TicketIds& ids,
+       HallOptions options, Metrics& metrics);
+  void commit(core::Outcome outcome, std::function<void(Reply)> done, int success_status,
+              std::chrono::steady_clock::time_point started);
+  void broadcast(const std::vector<Event>& events);
+  void fan_out(const std::shared_ptr<const std::string>& message);  // to every live subscriber
+  std::shared_ptr<const std::string> snapshot_message(bool with_tickets);
+  void arm_timer();
+  bool rate_allowed(const core::Actor& actor, TimeMs now);
+
+  // Constant after construction.
+  std::shared_ptr<const HallConfig> config_;
+  HallOptions options_;
+  Metrics& metrics_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+
+  // Used on the strand only.
+  core::Engine engine_;
+  std::unique_ptr<CommitPipeline> pipeline_;
+  boost::asio::steady_timer timer_;
+  std::map<Subscriber*, std::weak_ptr<Subscriber>> subscribers_;
+  struct DeviceState {
+    int connections = 0;
+    std::string status = "unknown";  // as last reported by the device
+    std::string detail;
+    TimeMs since = 0;                // last change of connection or status
+  };
+  std::map<std::string, DeviceState> devices_;
+  std::uint64_t devices_version_ = 0;  // part of the snapshot cache key
+  void push_device(const std::string& id);
+  struct CachedSnapshot {
+    std::uint64_t seq = 0;
+    std::uint64_t devices_version = 0;
+    TimeMs second = -1;
+    std::shared_ptr<const std::string> message;
+  };
+  CachedSnapshot snapshot_cache_[2];  // [with_tickets]
+  RateLimiter limiter_;
+  bool stopped_ = false;
+};
+
+}  // namespace hallq::net

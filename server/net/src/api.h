@@ -1,0 +1,32 @@
+// The HTTP API: turns one request into one Reply, asynchronously. Routing, authentication,
+// JSON parsing and the mapping of errors to statuses live here; sessions only move bytes.
+#pragma once
+
+#include <boost/beast/http.hpp>
+
+#include <functional>
+#include <string>
+
+#include "context.h"
+
+namespace hallq::net {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+struct HttpReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::string cache_control = "no-store";
+};
+
+// Calls `done` exactly once, on any thread.
+void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
+                std::function<void(HttpReply)> done);
+
+// Parses a JSON body; the error names the line and column of the first syntax error.
+Result<nlohmann::json> parse_json_body(std::string_view body);
+// "Bearer abc" -> "abc"; anything else -> "".
+std::string_view bearer_token(std::string_view authorization);
+
+}  // namespace hallq::net

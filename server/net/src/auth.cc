@@ -1,0 +1,135 @@
+#include "hallq/net/auth.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace hallq::net {
+namespace {
+struct SodiumInit {
+  SodiumInit() {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  }
+};
+void ensure_sodium() { static SodiumInit once; }
+
+// OWASP's Argon2id minimum (19 MiB, 2 passes): affordable on a kiosk-class server, and the hash
+// string records it, so raising it later keeps old hashes valid.
+constexpr unsigned long long kOpsLimit = 2;
+constexpr std::size_t kMemLimit = 19u * 1024u * 1024u;
+}  // namespace
+
+std::string hash_password(const std::string& password) {
+  ensure_sodium();
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), kOpsLimit, kMemLimit) != 0)
+    throw std::runtime_error("out of memory hashing a password");
+  return out;
+}
+
+bool verify_password(const std::string& hash, const std::string& password) {
+  ensure_sodium();
+  if (hash.size() >= crypto_pwhash_STRBYTES) return false;
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string random_hex(std::size_t n) {
+  ensure_sodium();
+  std::string bytes(n, '\0');
+  randombytes_buf(bytes.data(), n);
+  std::string hex(2 * n + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), n);
+  hex.pop_back();
+  return hex;
+}
+
+Auth::Auth(std::shared_ptr<const HallConfig> config, Options options)
+    : config_(std::move(config)), options_(options) {
+  ensure_sodium();
+}
+
+Result<Session> Auth::login(const std::string& user, const std::string& password, TimeMs now) {
+  const UserConfig* u = config_->user(user);
+  // Verify against a fixed hash when the user is unknown so timing does not reveal names.
+  static const std::string kDummy = hash_password("not a real password");
+  bool good = verify_password(u ? u->password_hash : kDummy, password) && u != nullptr;
+  if (!good) return make_error(ErrorCode::unauthorized, "wrong user name or password");
+  Session s;
+  s.token = random_hex(32);
+  s.actor.role = u->role;
+  s.actor.name = u->name;
+  s.actor.windows = u->windows;
+  s.expires_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl).count();
+  std::lock_guard lock(mu_);
+  if (sessions_.size() >= options_.max_sessions) {
+    // Drop expired sessions first, then the one closest to expiry.
+    std::erase_if(sessions_, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    if (sessions_.size() >= options_.max_sessions) {
+      auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
+        return a.second.expires_at < b.second.expires_at;
+      });
+      sessions_.erase(oldest);
+    }
+  }
+  sessions_[s.token] = s;
+  return s;
+}
+
+void Auth::logout(const std::string& token) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(token);
+}
+
+std::optional<core::Actor> Auth::device(std::string_view token) const {
+  const DeviceConfig* d = config_->device_by_token(token);
+  if (!d) return std::nullopt;
+  core::Actor a;
+  switch (d->kind) {
+    case DeviceKind::kiosk: a.role = Role::kiosk; break;
+    case DeviceKind::display: a.role = Role::display; break;
+    case DeviceKind::printer: a.role = Role::printer; break;
+    case DeviceKind::evaluator: a.role = Role::evaluator; break;
+  }
+  a.name = d->id;
+  if (d->window) a.windows = {d->window};
+  a.services = d->services;
+  return a;
+}
+
+Result<core::Actor> Auth::authenticate(std::string_view bearer, TimeMs now) const {
+  if (bearer.empty()) return make_error(ErrorCode::unauthorized, "missing token: send Authorization: Bearer <token>");
+  if (auto d = device(bearer)) return *d;
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(std::string(bearer));
+  if (it == sessions_.end()) return make_error(ErrorCode::unauthorized, "unknown or expired token: log in again");
+  if (it->second.expires_at <= now) return make_error(ErrorCode::unauthorized, "session expired: log in again");
+  return it->second.actor;
+}
+
+bool RateLimiter::allow(const std::string& key, int rate_per_min, int burst, TimeMs now) {
+  std::lock_guard lock(mu_);
+  if (now - last_sweep_ > 60'000) {
+    std::erase_if(buckets_, [now](const auto& kv) { return now - kv.second.last > 600'000; });
+    last_sweep_ = now;
+  }
+  auto [it, fresh] = buckets_.try_emplace(key);
+  Bucket& b = it->second;
+  if (fresh) {
+    b.tokens = burst;
+    b.last = now;
+  }
+  double refill = double(std::max<TimeMs>(0, now - b.last)) * rate_per_min / 60'000.0;
+  b.tokens = std::min<double>(burst, b.tokens + refill);
+  b.last = now;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+std::size_t RateLimiter::size() const {
+  std::lock_guard lock(mu_);
+  return buckets_.size();
+}
+
+}  // namespace hallq::net

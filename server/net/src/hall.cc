@@ -1,0 +1,277 @@
+#include "hallq/net/hall.h"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+
+#include "commit_pipeline.h"
+#include "hallq/json_codec.h"
+
+namespace hallq::net {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+Reply error_reply(const Error& e) { return Reply{http_status_for(e.code), to_json(e).dump()}; }
+Reply json_reply(int status, const json& body) { return Reply{status, body.dump()}; }
+
+namespace {
+TimeMs system_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+Hall::Hall(asio::io_context& io, std::shared_ptr<const HallConfig> config, core::TicketIds& ids,
+           HallOptions options, Metrics& metrics)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      metrics_(metrics),
+      strand_(asio::make_strand(io)),
+      engine_(config_, ids),
+      timer_(strand_) {
+  if (!options_.clock) options_.clock = system_now;
+}
+
+Hall::~Hall() { stop(); }
+
+Result<std::shared_ptr<Hall>> Hall::open(asio::io_context& io, std::shared_ptr<const HallConfig> config,
+                                         std::unique_ptr<storage::Journal> journal,
+                                         core::TicketIds& ids, HallOptions options, Metrics& metrics) {
+  auto state = journal->load_state();
+  if (!state) return state.error();
+  std::shared_ptr<Hall> hall(new Hall(io, std::move(config), ids, std::move(options), metrics));
+  hall->engine_.restore(*state);
+  hall->pipeline_ = std::make_unique<CommitPipeline>(std::move(journal), hall->strand_, metrics);
+  return hall;
+}
+
+TimeMs Hall::now() const { return options_.clock(); }
+
+void Hall::start() {
+  asio::post(strand_, [this] {
+    auto outcome = engine_.tick(now());
+    if (!outcome.events.empty()) commit(std::move(outcome), nullptr, 200, std::chrono::steady_clock::now());
+    arm_timer();
+  });
+}
+
+void Hall::arm_timer() {
+  if (stopped_) return;
+  // Wake at the next deadline, but at least once a minute so a wall-clock jump is noticed.
+  TimeMs t = now();
+  TimeMs wait = std::clamp<TimeMs>(engine_.next_deadline(t) - t, 10, 60'000);
+  timer_.expires_after(std::chrono::milliseconds(wait));
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    auto outcome = engine_.tick(now());
+    if (!outcome.events.empty()) commit(std::move(outcome), nullptr, 200, std::chrono::steady_clock::now());
+    arm_timer();
+  });
+}
+
+void Hall::stop() {
+  if (!pipeline_) return;
+  asio::post(strand_, [this] {
+    stopped_ = true;
+    timer_.cancel();
+  });
+  pipeline_->stop();
+}
+
+bool Hall::rate_allowed(const core::Actor& actor, TimeMs t) {
+  int rate = 0;
+  switch (actor.role) {
+    case Role::kiosk: rate = config_->rules.kiosk_rate_per_min; break;
+    case Role::clerk: rate = config_->rules.clerk_rate_per_min; break;
+    case Role::admin: rate = config_->rules.clerk_rate_per_min * 10; break;
+    default: rate = config_->rules.clerk_rate_per_min; break;
+  }
+  return limiter_.allow(actor.name, rate, std::max(5, rate / 10), t);
+}
+
+void Hall::submit(Command command, core::Actor actor, std::function<void(Reply)> done) {
+  auto started = std::chrono::steady_clock::now();
+  asio::post(strand_, [this, command = std::move(command), actor = std::move(actor),
+                       done = std::move(done), started]() mutable {
+    TimeMs t = now();
+    if (!rate_allowed(actor, t)) {
+      metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      done(error_reply(make_error(ErrorCode::rate_limited,
+                                  "too many commands from " + actor.name + ": wait a moment and retry")));
+      return;
+    }
+    if (pipeline_->pending() >= options_.max_pending) {
+      metrics_.busy.fetch_add(1, std::memory_order_relaxed);
+      done(error_reply(make_error(ErrorCode::busy, "the server is saving a burst of work: retry in a moment")));
+      return;
+    }
+    bool is_issue = std::holds_alternative<IssueTicket>(command.body);
+    auto outcome = engine_.execute(command, actor, t);
+    if (!outcome.ok()) {
+      metrics_.commands_rejected.fetch_add(1, std::memory_order_relaxed);
+      if (outcome.error->code == ErrorCode::bad_request) metrics_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    } else if (outcome.repeated) {
+      metrics_.commands_repeated.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      metrics_.commands_ok.fetch_add(1, std::memory_order_relaxed);
+      if (is_issue) metrics_.tickets_issued.fetch_add(1, std::memory_order_relaxed);
+    }
+    commit(std::move(outcome), std::move(done), is_issue ? 201 : 200, started);
+  });
+}
+
+// On the strand. Every answer waits for the pipeline, even a refusal: it may depend on state
+// that is not yet durable, and a repeat must not be acknowledged before its original is.
+void Hall::commit(core::Outcome outcome, std::function<void(Reply)> done, int success_status,
+                  std::chrono::steady_clock::time_point started) {
+  std::optional<storage::Batch> batch;
+  if (!outcome.events.empty() || outcome.request) {
+    batch = storage::Batch{outcome.events, outcome.request};
+  }
+  Reply reply = outcome.ok() ? json_reply(outcome.repeated ? 200 : success_status, outcome.result)
+                             : error_reply(*outcome.error);
+  pipeline_->push(std::move(batch), [this, events = std::move(outcome.events), reply = std::move(reply),
+                                     done = std::move(done), started]() mutable {
+    if (!events.empty()) broadcast(events);
+    if (done) {
+      metrics_.command_latency.observe_us(std::uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started).count()));
+      done(std::move(reply));
+    }
+  });
+}
+
+void Hall::query(std::function<Reply(const core::Engine&, TimeMs)> read, std::function<void(Reply)> done) {
+  asio::post(strand_, [this, read = std::move(read), done = std::move(done)]() mutable {
+    Reply r = read(engine_, now());
+    pipeline_->push(std::nullopt, [r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
+  });
+}
+
+std::shared_ptr<const std::string> Hall::snapshot_message(bool with_tickets) {
+  TimeMs t = now();
+  auto& cache = snapshot_cache_[with_tickets ? 1 : 0];
+  // Thousands of displays reconnecting at once get the same bytes within a second.
+  if (cache.message && cache.seq == engine_.last_seq() && cache.second == t / 1000 &&
+      cache.devices_version == devices_version_)
+    return cache.message;
+  cache.seq = engine_.last_seq();
+  cache.second = t / 1000;
+  cache.devices_version = devices_version_;
+  json snap = engine_.snapshot(t, with_tickets);
+  snap["devices"] = devices_json();
+  cache.message = std::make_shared<const std::string>(snap.dump());
+  return cache.message;
+}
+
+void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets) {
+  asio::post(strand_, [this, subscriber = std::move(subscriber), with_tickets]() mutable {
+    auto message = snapshot_message(with_tickets);
+    // Released after the events it includes are durable (and already broadcast); the subscriber
+    // joins in the same handler, so it sees exactly the events after the snapshot's seq.
+    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), message] {
+      auto s = subscriber.lock();
+      if (!s) return;
+      subscribers_[s.get()] = subscriber;
+      s->deliver(message, true);
+    });
+  });
+}
+
+void Hall::broadcast(const std::vector<Event>& events) {
+  for (const auto& e : events) fan_out(std::make_shared<const std::string>(to_json(e).dump()));
+}
+
+void Hall::fan_out(const std::shared_ptr<const std::string>& message) {
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    if (auto s = it->second.lock()) {
+      s->deliver(message, false);
+      ++it;
+    } else {
+      it = subscribers_.erase(it);
+    }
+  }
+}
+
+}  // namespace hallq::net
+
+namespace hallq::net {
+
+namespace {
+json device_json(const DeviceConfig& d, int connections, const std::string& status, const std::string& detail,
+                 TimeMs since) {
+  json j{{"type", "device"}, {"id", d.id},     {"kind", to_string(d.kind)}, {"online", connections > 0},
+         {"status", status}, {"detail", detail}, {"since", since}};
+  if (d.window) j["window"] = d.window;
+  return j;
+}
+}  // namespace
+
+void Hall::reprint(std::string ticket_id, core::Actor actor, std::string request_id, std::function<void(Reply)> done) {
+  asio::post(strand_, [this, ticket_id = std::move(ticket_id), actor = std::move(actor),
+                       request_id = std::move(request_id), done = std::move(done)]() mutable {
+    const Ticket* t = engine_.ticket(ticket_id);
+    if (!t) return done(error_reply(make_error(ErrorCode::not_found, "no ticket " + ticket_id + " today")));
+    bool allowed = actor.role == Role::admin || (actor.role == Role::kiosk && t->issued_by == actor.name);
+    if (!allowed)
+      return done(error_reply(make_error(ErrorCode::forbidden, actor.name + " may not reprint ticket " + t->number)));
+    json msg{{"type", "reprint"}, {"request_id", request_id}, {"ticket", to_json(*t)}};
+    auto message = std::make_shared<const std::string>(msg.dump());
+    std::string number = t->number;
+    // After the barrier: the ticket being reprinted is durable.
+    pipeline_->push(std::nullopt, [this, message, number, done = std::move(done)] {
+      fan_out(message);
+      done(json_reply(202, json{{"status", "sent"}, {"number", number}}));
+    });
+  });
+}
+
+json Hall::devices_json() const {
+  json out = json::array();
+  for (const auto& d : config_->devices) {
+    auto it = devices_.find(d.id);
+    if (it == devices_.end()) {
+      out.push_back(device_json(d, 0, "unknown", "", 0));
+    } else {
+      out.push_back(device_json(d, it->second.connections, it->second.status, it->second.detail, it->second.since));
+    }
+    out.back().erase("type");
+  }
+  return out;
+}
+
+void Hall::push_device(const std::string& id) {
+  ++devices_version_;
+  const DeviceConfig* d = config_->device(id);
+  if (!d) return;
+  const DeviceState& s = devices_[id];
+  fan_out(std::make_shared<const std::string>(device_json(*d, s.connections, s.status, s.detail, s.since).dump()));
+}
+
+void Hall::device_connected(const std::string& id, bool connected) {
+  asio::post(strand_, [this, id, connected] {
+    if (!config_->device(id)) return;
+    DeviceState& s = devices_[id];
+    bool was_online = s.connections > 0;
+    s.connections = std::max(0, s.connections + (connected ? 1 : -1));
+    if ((s.connections > 0) != was_online) {
+      s.since = now();
+      push_device(id);
+    }
+  });
+}
+
+void Hall::device_status(const std::string& id, std::string status, std::string detail) {
+  asio::post(strand_, [this, id, status = std::move(status), detail = std::move(detail)]() mutable {
+    if (!config_->device(id)) return;
+    DeviceState& s = devices_[id];
+    if (s.status == status && s.detail == detail) return;
+    s.status = std::move(status);
+    s.detail = std::move(detail);
+    s.since = now();
+    push_device(id);
+  });
+}
+
+}  // namespace hallq::net

@@ -1,0 +1,146 @@
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <iostream>
+
+#include "sessions.h"
+
+namespace hallq::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// ---- Listener ---------------------------------------------------------------------------------
+
+Listener::Listener(asio::io_context& io, Context& ctx, tcp::endpoint endpoint, beast::error_code& ec)
+    : io_(io), ctx_(ctx), acceptor_(asio::make_strand(io)) {
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) return;
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return;
+  acceptor_.bind(endpoint, ec);
+  if (ec) return;
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+}
+
+void Listener::run() { accept(); }
+
+void Listener::close() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+std::uint16_t Listener::port() const { return acceptor_.local_endpoint().port(); }
+
+void Listener::accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+    if (!ec) {
+      auto open = std::size_t(std::max<std::int64_t>(
+          0, self->ctx_.metrics.http_connections.load() + self->ctx_.metrics.ws_connections.load()));
+      if (open >= self->ctx_.options.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);  // over the limit: refuse rather than degrade everyone
+      } else {
+        std::make_shared<HttpSession>(std::move(socket), self->ctx_)->run();
+      }
+    } else if (ec == asio::error::no_descriptors) {
+      std::cerr << "hallq: accept: out of file descriptors\n";
+    }
+    self->accept();
+  });
+}
+
+// ---- HttpSession ------------------------------------------------------------------------------
+
+HttpSession::HttpSession(tcp::socket&& socket, Context& ctx) : stream_(std::move(socket)), ctx_(ctx) {
+  ctx_.metrics.http_connections.fetch_add(1, std::memory_order_relaxed);
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec) peer_ = ep.address().to_string();
+}
+
+HttpSession::~HttpSession() { ctx_.metrics.http_connections.fetch_sub(1, std::memory_order_relaxed); }
+
+void HttpSession::run() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+}
+
+void HttpSession::read() {
+  parser_.emplace();
+  parser_->body_limit(ctx_.options.http_body_limit);
+  parser_->header_limit(std::uint32_t(ctx_.options.http_header_limit));
+  stream_.expires_after(ctx_.options.http_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+      ec == asio::error::connection_reset || ec == asio::error::eof) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    return;
+  }
+  if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    auto e = make_error(ErrorCode::payload_too_large,
+                        ec == http::error::body_limit
+                            ? "the request body is larger than " + std::to_string(ctx_.options.http_body_limit) + " bytes"
+                            : "the request headers are too large");
+    request_ = {};
+    request_.keep_alive(false);
+    return write(HttpReply{413, error_reply(e).body});
+  }
+  if (ec) {
+    ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    request_ = {};
+    request_.keep_alive(false);
+    return write(HttpReply{400, error_reply(make_error(ErrorCode::bad_request, "malformed HTTP request: " + ec.message())).body});
+  }
+  request_ = parser_->release();
+  if (websocket::is_upgrade(request_)) {
+    if (request_.target() != "/ws") {
+      request_.keep_alive(false);
+      return write(HttpReply{404, error_reply(make_error(ErrorCode::not_found, "WebSocket lives at /ws")).body});
+    }
+    std::make_shared<WebSocketSession>(std::move(stream_), ctx_)->run(std::move(request_));
+    return;
+  }
+  handle_api(ctx_, request_, peer_, [self = shared_from_this()](HttpReply reply) {
+    asio::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable { self->write(std::move(reply)); });
+  });
+}
+
+void HttpSession::write(HttpReply reply) {
+  auto res = std::make_shared<http::response<http::string_body>>(http::status(reply.status), request_.version() ? request_.version() : 11);
+  res->set(http::field::server, "hallq");
+  res->set(http::field::content_type, reply.content_type);
+  res->set(http::field::cache_control, reply.cache_control);
+  res->keep_alive(request_.keep_alive());
+  if (request_.method() != http::verb::head) res->body() = std::move(reply.body);
+  res->prepare_payload();
+  response_ = res;
+  bool keep_alive = res->keep_alive();
+  http::async_write(stream_, *res, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t n) {
+    self->on_write(keep_alive, ec, n);
+  });
+}
+
+void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  response_.reset();
+  if (ec) return;
+  if (!keep_alive) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    return;
+  }
+  read();
+}
+
+}  // namespace hallq::net

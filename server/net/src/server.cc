@@ -1,0 +1,127 @@
+#include "hallq/net/server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include <sodium.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "sessions.h"
+
+namespace hallq::net {
+
+namespace asio = boost::asio;
+
+namespace {
+class RandomTicketIds final : public core::TicketIds {
+ public:
+  std::string next() override {
+    // 130 bits of base32 (RFC 4648 alphabet, lower case): unguessable, URL-safe, readable.
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    unsigned char bytes[17];
+    randombytes_buf(bytes, sizeof bytes);
+    std::string id;
+    id.reserve(26);
+    for (int i = 0; i < 26; ++i) {
+      int bit = i * 5;
+      int v = ((bytes[bit / 8] << 8 | bytes[bit / 8 + 1]) >> (11 - bit % 8)) & 31;
+      id.push_back(kAlphabet[v]);
+    }
+    return id;
+  }
+};
+}  // namespace
+
+std::shared_ptr<core::TicketIds> random_ticket_ids() {
+  if (sodium_init() < 0) return nullptr;
+  return std::make_shared<RandomTicketIds>();
+}
+
+struct Server::Impl {
+  // ctx is declared before io so it outlives it: destroying io destroys pending handlers, and
+  // the sessions they own update ctx.metrics as they go. What lives on io (the hall's timer and
+  // strand, the acceptor) is released first, in ~Impl.
+  Context ctx;
+  asio::io_context io;
+  std::shared_ptr<Listener> listener;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopped = false;
+  explicit Impl(int threads) : io(threads) {}
+  ~Impl() {
+    listener.reset();
+    ctx.hall.reset();
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { stop(); }
+
+Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::shared_ptr<const HallConfig> config) {
+  auto impl = std::make_unique<Impl>(std::max(1, options.threads));
+  std::error_code fs_ec;
+  std::filesystem::create_directories(options.data_dir, fs_ec);
+  if (fs_ec) return make_error(ErrorCode::internal, "cannot create data directory " + options.data_dir + ": " + fs_ec.message());
+  auto journal = storage::Journal::open(options.data_dir + "/hallq.sqlite");
+  if (!journal) return journal.error();
+  if (!options.ids) options.ids = random_ticket_ids();
+  if (!options.ids) return make_error(ErrorCode::internal, "libsodium failed to initialise");
+
+  Context& ctx = impl->ctx;
+  ctx.options = options;
+  ctx.auth = std::make_unique<Auth>(config, Auth::Options{});
+  HallOptions hall_options;
+  hall_options.max_pending = options.max_pending_commands;
+  hall_options.clock = options.clock;
+  auto hall = Hall::open(impl->io, config, std::move(*journal), *ctx.options.ids, hall_options, ctx.metrics);
+  if (!hall) return hall.error();
+  ctx.hall = std::move(*hall);
+
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec) return make_error(ErrorCode::bad_request, "--listen: \"" + options.host + "\" is not an IP address");
+  impl->listener = std::make_shared<Listener>(impl->io, ctx, asio::ip::tcp::endpoint(address, options.port), ec);
+  if (ec) {
+    return make_error(ErrorCode::internal, "cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::start() {
+  impl_->ctx.hall->start();
+  impl_->listener->run();
+  for (int i = 0; i < std::max(1, impl_->ctx.options.threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+}
+
+std::uint16_t Server::port() const { return impl_->listener->port(); }
+
+void Server::stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->listener->close();
+  // Everything acknowledged is already durable; this finishes what is in flight.
+  impl_->ctx.hall->stop();
+  impl_->ctx.slow.join();
+  impl_->io.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  impl_->cv.notify_all();
+}
+
+void Server::wait() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [this] { return impl_->stopped; });
+}
+
+}  // namespace hallq::net

@@ -1,0 +1,93 @@
+// Connections: the listener accepts, an HttpSession reads requests (and hands a /ws upgrade to
+// a WebSocketSession), a WebSocketSession owns one live client. Each connection runs on its own
+// strand; the hall reaches a WebSocketSession only through Subscriber::deliver.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "api.h"
+#include "context.h"
+
+namespace hallq::net {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(boost::asio::io_context& io, Context& ctx, boost::asio::ip::tcp::endpoint endpoint,
+           boost::system::error_code& ec);
+  void run();
+  void close();
+  std::uint16_t port() const;
+
+ private:
+  void accept();
+  boost::asio::io_context& io_;
+  Context& ctx_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(boost::asio::ip::tcp::socket&& socket, Context& ctx);
+  ~HttpSession();
+  void run();
+
+ private:
+  void read();
+  void on_read(boost::beast::error_code ec, std::size_t);
+  void write(HttpReply reply);
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t);
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  Context& ctx_;
+  std::string peer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  HttpRequest request_;
+  std::shared_ptr<void> response_;  // keeps the response alive during async_write
+};
+
+class WebSocketSession : public Subscriber, public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(boost::beast::tcp_stream&& stream, Context& ctx);
+  ~WebSocketSession() override;
+  void run(HttpRequest request);
+  void deliver(std::shared_ptr<const std::string> message, bool is_snapshot) override;
+
+ private:
+  enum class Kind { reply, event, snapshot };
+  struct Outgoing {
+    std::shared_ptr<const std::string> message;
+    Kind kind;
+  };
+  void on_accept(boost::beast::error_code ec);
+  void read();
+  void on_read(boost::beast::error_code ec, std::size_t);
+  void handle(const std::string& text);
+  void send(std::shared_ptr<const std::string> message, Kind kind);  // on the session strand
+  void reply(nlohmann::json j);                                      // on the session strand
+  void write_next();
+  void on_write(boost::beast::error_code ec, std::size_t);
+  void drop(const char* why);                                // abrupt: for a stuck peer
+  void close_after_sending(boost::beast::websocket::close_reason reason);  // polite
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  Context& ctx_;
+  boost::asio::steady_timer hello_timer_;
+  std::optional<core::Actor> actor_;  // set by hello
+  std::deque<Outgoing> queue_;        // queue_.front() is being written while writing_
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closed_ = false;
+  std::optional<boost::beast::websocket::close_reason> close_after_;
+};
+
+}  // namespace hallq::net

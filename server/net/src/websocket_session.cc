@@ -1,0 +1,259 @@
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <set>
+
+#include "hallq/commands.h"
+#include "hallq/json_codec.h"
+#include "sessions.h"
+
+namespace hallq::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+using nlohmann::json;
+
+WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, Context& ctx)
+    : ws_(std::move(stream)), ctx_(ctx), hello_timer_(ws_.get_executor()) {
+  ctx_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+bool is_device(Role r) { return r == Role::kiosk || r == Role::display || r == Role::printer || r == Role::evaluator; }
+bool wants_tickets(Role r) { return r == Role::admin || r == Role::clerk || r == Role::printer; }
+}  // namespace
+
+WebSocketSession::~WebSocketSession() {
+  ctx_.metrics.ws_connections.fetch_sub(1, std::memory_order_relaxed);
+  // At shutdown the hall may already be gone.
+  if (actor_ && is_device(actor_->role) && ctx_.hall) ctx_.hall->device_connected(actor_->name, false);
+}
+
+void WebSocketSession::run(HttpRequest request) {
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts take over
+  if (ctx_.options.ws_send_buffer > 0) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(
+        asio::socket_base::send_buffer_size(ctx_.options.ws_send_buffer), ignored);
+  }
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = ctx_.options.http_timeout;
+  t.idle_timeout = ctx_.options.ws_idle_timeout;
+  t.keep_alive_pings = true;  // ping at half the idle timeout; a dead peer is noticed
+  ws_.set_option(t);
+  ws_.read_message_max(ctx_.options.ws_message_limit);  // larger: Beast closes with 1009
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "hallq"); }));
+  ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+}
+
+void WebSocketSession::on_accept(beast::error_code ec) {
+  if (ec) return;
+  hello_timer_.expires_after(ctx_.options.ws_hello_timeout);
+  hello_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->actor_ || self->closed_) return;
+    self->reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", "no hello within the time limit"}}}});
+    self->close_after_sending({websocket::close_code::policy_error, "no hello"});
+  });
+  read();
+}
+
+void WebSocketSession::read() {
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void WebSocketSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    closed_ = true;
+    hello_timer_.cancel();
+    return;
+  }
+  std::string text = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  handle(text);
+  if (!closed_) read();
+}
+
+void WebSocketSession::reply(json j) {
+  send(std::make_shared<const std::string>(j.dump()), Kind::reply);
+}
+
+void WebSocketSession::handle(const std::string& text) {
+  auto bad = [this](ErrorCode code, std::string message) {
+    ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    reply(json{{"type", "error"}, {"error", {{"code", to_string(code)}, {"message", std::move(message)}}}});
+  };
+  auto parsed = parse_json_body(text);
+  if (!parsed) return bad(ErrorCode::bad_request, parsed.error().message);
+  json& j = *parsed;
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
+    return bad(ErrorCode::bad_request, "/type: every message needs a \"type\": hello, snapshot, command or ping");
+  const std::string type = j["type"].get<std::string>();
+
+  if (type == "hello") {
+    if (actor_) return bad(ErrorCode::bad_request, "already said hello");
+    JsonReader r(j, "");
+    r.string("type");
+    std::string token = r.string("token", true, 256);
+    if (auto s = r.finish(); !s) return bad(ErrorCode::bad_request, s.error().message);
+    auto actor = ctx_.auth->authenticate(token, ctx_.hall->now());
+    if (!actor) {
+      reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", actor.error().message}}}});
+      return close_after_sending({websocket::close_code::policy_error, "unauthorized"});
+    }
+    actor_ = std::move(*actor);
+    hello_timer_.cancel();
+    json welcome{{"type", "welcome"}, {"role", to_string(actor_->role)}, {"name", actor_->name},
+                 {"windows", actor_->windows}, {"server_time", ctx_.hall->now()}};
+    if (actor_->role == Role::printer) {
+      json kiosks = json::array();
+      for (const auto& d : ctx_.hall->config().devices)
+        if (d.kind == DeviceKind::kiosk && d.printer == actor_->name) kiosks.push_back(d.id);
+      welcome["kiosks"] = std::move(kiosks);
+    }
+    reply(std::move(welcome));
+    if (is_device(actor_->role)) ctx_.hall->device_connected(actor_->name, true);
+    ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
+    return;
+  }
+  if (!actor_) {
+    reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", "say hello with a token first"}}}});
+    return close_after_sending({websocket::close_code::policy_error, "hello first"});
+  }
+  if (type == "ping") return reply(json{{"type", "pong"}, {"server_time", ctx_.hall->now()}});
+  if (type == "snapshot") {
+    ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
+    return;
+  }
+  if (type == "device_status" || type == "print_failed") {
+    if (!is_device(actor_->role)) return bad(ErrorCode::bad_request, "only devices report a device status");
+    JsonReader r(j, "");
+    r.string("type");
+    std::string status, detail;
+    if (type == "device_status") {
+      status = r.string("status", true, 32);
+      detail = r.string("detail", false, 200);
+      static const std::set<std::string> kKnown = {"ok", "paper_near_end", "paper_out", "cover_open",
+                                                   "cutter_error", "offline", "error"};
+      if (r.ok() && !kKnown.count(status))
+        r.fail("/status: unknown status \"" + status + "\" (ok, paper_near_end, paper_out, cover_open, cutter_error, offline, error)");
+    } else {
+      std::string ticket = r.string("ticket_id", true, 64);
+      std::string reason = r.string("reason", true, 200);
+      status = "print_failed";
+      detail = "ticket " + ticket + " did not print: " + reason;
+    }
+    if (auto st = r.finish(); !st) return bad(ErrorCode::bad_request, st.error().message);
+    ctx_.hall->device_status(actor_->name, std::move(status), std::move(detail));
+    return;
+  }
+  if (type == "command") {
+    j.erase("type");
+    std::string name = j.contains("command") && j["command"].is_string() ? j["command"].get<std::string>() : "";
+    json request_id = j.contains("request_id") ? j["request_id"] : json();
+    if (name.empty()) return bad(ErrorCode::bad_request, "/command: missing: name the command, e.g. \"call-next\"");
+    auto command = parse_command(name, j);
+    if (!command) {
+      ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
+      return reply(json{{"type", "result"}, {"request_id", request_id}, {"ok", false}, {"status", http_status_for(command.error().code)},
+                        {"error", {{"code", to_string(command.error().code)}, {"message", command.error().message}}}});
+    }
+    ctx_.hall->submit(std::move(*command), *actor_, [self = shared_from_this(), request_id](Reply r) {
+      asio::post(self->ws_.get_executor(), [self, request_id, r = std::move(r)] {
+        json body = json::parse(r.body, nullptr, false);
+        json out{{"type", "result"}, {"request_id", request_id}, {"ok", r.status < 300}, {"status", r.status}};
+        if (r.status < 300) {
+          out["result"] = std::move(body);
+        } else {
+          out["error"] = body.is_object() && body.contains("error") ? body["error"] : json(r.body);
+        }
+        self->reply(std::move(out));
+      });
+    });
+    return;
+  }
+  bad(ErrorCode::bad_request, "/type: unknown message type \"" + type + "\"");
+}
+
+void WebSocketSession::deliver(std::shared_ptr<const std::string> message, bool is_snapshot) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message), is_snapshot]() mutable {
+    self->send(std::move(message), is_snapshot ? Kind::snapshot : Kind::event);
+  });
+}
+
+void WebSocketSession::send(std::shared_ptr<const std::string> message, Kind kind) {
+  if (closed_ || close_after_) return;
+  if (kind == Kind::snapshot) {
+    // A snapshot supersedes every unsent event and snapshot (their seqs are all older);
+    // replies to this client's own commands stay.
+    auto first = queue_.begin() + (writing_ ? 1 : 0);
+    for (auto it = first; it != queue_.end();) {
+      if (it->kind != Kind::reply) {
+        if (it->kind == Kind::snapshot) ctx_.metrics.ws_snapshots_replaced.fetch_add(1, std::memory_order_relaxed);
+        queued_bytes_ -= it->message->size();
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  } else if (queue_.size() >= ctx_.options.ws_queue_messages ||
+             queued_bytes_ + message->size() > ctx_.options.ws_queue_bytes) {
+    // Behind for good: close; the client reconnects and resyncs from a snapshot.
+    ctx_.metrics.ws_closed_slow.fetch_add(1, std::memory_order_relaxed);
+    return drop("client fell behind");
+  }
+  queued_bytes_ += message->size();
+  queue_.push_back(Outgoing{std::move(message), kind});
+  if (!writing_) write_next();
+}
+
+void WebSocketSession::write_next() {
+  if (closed_) return;
+  if (queue_.empty()) {
+    if (close_after_) {
+      closed_ = true;
+      ws_.async_close(*close_after_, [self = shared_from_this()](beast::error_code) {});
+    }
+    return;
+  }
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(asio::buffer(*queue_.front().message),
+                  [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_write(ec, n); });
+}
+
+void WebSocketSession::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    closed_ = true;
+    return;
+  }
+  ctx_.metrics.ws_messages_sent.fetch_add(1, std::memory_order_relaxed);
+  queued_bytes_ -= queue_.front().message->size();
+  queue_.pop_front();
+  write_next();
+}
+
+void WebSocketSession::close_after_sending(websocket::close_reason reason) {
+  if (closed_ || close_after_) return;
+  hello_timer_.cancel();
+  close_after_ = std::move(reason);
+  if (!writing_) write_next();
+}
+
+void WebSocketSession::drop(const char* why) {
+  if (closed_) return;
+  closed_ = true;
+  hello_timer_.cancel();
+  // Closing the socket cancels a write stuck on a client that stopped reading, which a polite
+  // close handshake would wait behind.
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(ws_).close();
+  (void)why;
+}
+
+}  // namespace hallq::net

@@ -1,0 +1,275 @@
+// The HTTP API against a real server on 127.0.0.1 with a real SQLite file: auth, roles, bad
+// input, idempotency, concurrency, limits and restart.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "server_fixture.h"
+
+namespace hallq::test {
+namespace {
+
+using nlohmann::json;
+
+class ApiTest : public ServerFixture {};
+
+json issue_body(const std::string& service, const std::string& request_id) {
+  return json{{"service", service}, {"request_id", request_id}};
+}
+
+TEST_F(ApiTest, HealthAndMetricsAnswer) {
+  start();
+  auto c = http();
+  auto h = c.get("/api/health");
+  ASSERT_EQ(h.status, 200) << h.body;
+  EXPECT_EQ(h.json()["status"], "ok");
+  EXPECT_FALSE(h.json()["business_day"].get<std::string>().empty());
+  auto m = c.get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("hallq_commit_seconds_bucket"), std::string::npos);
+  EXPECT_NE(m.body.find("hallq_waiting{service=\"A\"} 0"), std::string::npos);
+}
+
+TEST_F(ApiTest, LoginAcceptsRightPasswordAndRefusesWrongOne) {
+  start();
+  auto c = http();
+  auto good = c.post("/api/login", {{"user", "zhang"}, {"password", "zhang-pass"}});
+  ASSERT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(good.json()["role"], "clerk");
+  EXPECT_EQ(good.json()["windows"], json::array({1, 2}));
+  EXPECT_EQ(good.json()["token"].get<std::string>().size(), 64u);
+
+  auto bad = c.post("/api/login", {{"user", "zhang"}, {"password", "wrong"}});
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(bad.json()["error"]["code"], "unauthorized");
+  auto nobody = c.post("/api/login", {{"user", "nobody"}, {"password", "x"}});
+  EXPECT_EQ(nobody.status, 401);
+  // Same words for an unknown user: the API does not reveal which names exist.
+  EXPECT_EQ(nobody.json()["error"]["message"], bad.json()["error"]["message"]);
+}
+
+TEST_F(ApiTest, IssueReturnsTicketWithPositionAndEstimate) {
+  start();
+  auto c = http();
+  auto first = c.post("/api/tickets", issue_body("A", "k1-0001"), kKioskToken);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto t = first.json();
+  EXPECT_EQ(t["ticket"]["number"], "A001");
+  EXPECT_EQ(t["ticket"]["service"], "A");
+  EXPECT_EQ(t["ahead"], 0);
+  EXPECT_GE(t["ticket"]["id"].get<std::string>().size(), 20u);
+  auto second = c.post("/api/tickets", issue_body("A", "k1-0002"), kKioskToken);
+  ASSERT_EQ(second.status, 201);
+  EXPECT_EQ(second.json()["ticket"]["number"], "A002");
+  EXPECT_EQ(second.json()["ahead"], 1);
+  EXPECT_GT(second.json()["estimated_wait_s"].get<int>(), 0);
+}
+
+TEST_F(ApiTest, KioskPressedTwiceWithOneRequestIdGetsOneTicket) {
+  start();
+  auto c = http();
+  auto a = c.post("/api/tickets", issue_body("B", "press-42"), kKioskToken);
+  auto b = c.post("/api/tickets", issue_body("B", "press-42"), kKioskToken);
+  ASSERT_EQ(a.status, 201);
+  ASSERT_EQ(b.status, 200);  // a repeat, not a new ticket
+  EXPECT_EQ(a.json()["ticket"]["id"], b.json()["ticket"]["id"]);
+  auto admin = login("admin", "admin-pass");
+  auto s = state(admin);
+  int waiting_b = 0;
+  for (auto& svc : s["services"])
+    if (svc["code"] == "B") waiting_b = svc["waiting"];
+  EXPECT_EQ(waiting_b, 1);
+  // The same id for a different command is refused, not silently answered.
+  auto other = c.post("/api/tickets", issue_body("C", "press-42"), kKioskToken);
+  EXPECT_EQ(other.status, 422);
+  EXPECT_EQ(other.json()["error"]["code"], "request_id_reused");
+}
+
+TEST_F(ApiTest, RolesAndWindowsAreEnforcedAndRefusalsChangeNothing) {
+  start();
+  auto c = http();
+  auto zhang = login("zhang", "zhang-pass");
+  ASSERT_EQ(c.post("/api/tickets", issue_body("C", "r1"), kKioskToken).status, 201);
+  auto admin = login("admin", "admin-pass");
+  auto before = state(admin)["seq"];
+
+  struct Case {
+    std::string what, target, token;
+    json body;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"display issuing", "/api/tickets", kDisplayToken, issue_body("A", "d1"), 403, "forbidden"},
+      {"printer issuing", "/api/tickets", kPrinterToken, issue_body("A", "p1"), 403, "forbidden"},
+      {"clerk at another's window", "/api/windows/3/call-next", zhang, {{"request_id", "z1"}}, 403, "forbidden"},
+      {"kiosk calling", "/api/windows/1/call-next", kKioskToken, {{"request_id", "k1"}}, 403, "forbidden"},
+      {"no token", "/api/windows/1/call-next", "", {{"request_id", "n1"}}, 401, "unauthorized"},
+      {"wrong token", "/api/windows/1/call-next", "not-a-real-token-at-all", {{"request_id", "w1"}}, 401, "unauthorized"},
+      {"window that does not exist", "/api/windows/9/call-next", admin, {{"request_id", "a1"}}, 404, "not_found"},
+      {"window number out of range", "/api/windows/1000/call-next", admin, {{"request_id", "a2"}}, 404, "not_found"},
+      {"unknown command", "/api/windows/1/dance", admin, {{"request_id", "a3"}}, 404, "not_found"},
+      {"clerk cancelling", "/api/commands/cancel", zhang, {{"request_id", "z2"}, {"number", "C001"}}, 403, "forbidden"},
+      {"nobody waiting at 2", "/api/windows/2/call-next", zhang, {{"request_id", "z3"}}, 409, "queue_empty"},
+  };
+  for (const auto& k : cases) {
+    auto r = c.post(k.target, k.body, k.token);
+    EXPECT_EQ(r.status, k.status) << k.what << ": " << r.body;
+    EXPECT_EQ(r.json()["error"]["code"], k.code) << k.what;
+    EXPECT_FALSE(r.json()["error"]["message"].get<std::string>().empty()) << k.what;
+  }
+  EXPECT_EQ(state(admin)["seq"], before);
+}
+
+TEST_F(ApiTest, BadInputGetsPreciseErrorsAndServerKeepsRunning) {
+  net::ServerOptions o;
+  o.http_body_limit = 4096;
+  start(o);
+  auto c = http();
+  struct Case {
+    std::string what, body;
+    int status;
+    std::string code, message_part;
+  };
+  const std::vector<Case> cases = {
+      {"syntax error", "{\"service\": \"A\",\n \"request_id\": }", 400, "bad_request", "line 2"},
+      {"not an object", "[1,2,3]", 400, "bad_request", "object"},
+      {"empty body", "", 400, "bad_request", "empty"},
+      {"unknown field", R"({"service":"A","request_id":"x1","colour":"red"})", 400, "bad_request", "colour"},
+      {"wrong type", R"({"service":7,"request_id":"x2"})", 400, "bad_request", "/service"},
+      {"missing request id", R"({"service":"A"})", 400, "bad_request", "request_id"},
+      {"unknown service", R"({"service":"Q","request_id":"x3"})", 404, "not_found", "Q"},
+      {"deep nesting", std::string(2000, '[') + std::string(2000, ']'), 400, "bad_request", ""},
+      {"oversized", R"({"service":"A","request_id":"x4","pad":")" + std::string(5000, 'x') + "\"}", 413,
+       "payload_too_large", "4096"},
+  };
+  for (const auto& k : cases) {
+    auto r = c.request("POST", "/api/tickets", k.body, kKioskToken);
+    EXPECT_EQ(r.status, k.status) << k.what << ": " << r.body;
+    EXPECT_EQ(r.json()["error"]["code"], k.code) << k.what << ": " << r.body;
+    EXPECT_NE(r.json()["error"]["message"].get<std::string>().find(k.message_part), std::string::npos)
+        << k.what << ": " << r.body;
+  }
+  EXPECT_EQ(c.get("/api/nowhere").status, 404);
+  EXPECT_EQ(c.get("/api/tickets", kKioskToken).status, 400);  // wrong method
+  // Still serving, and none of that issued anything.
+  auto ok = c.post("/api/tickets", issue_body("A", "after-bad"), kKioskToken);
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(ok.json()["ticket"]["number"], "A001");
+}
+
+TEST_F(ApiTest, TwoClerksCallingAtOnceNeverCallTheSameTicket) {
+  start();
+  auto c = http();
+  constexpr int kTickets = 40;
+  for (int i = 0; i < kTickets; ++i)
+    ASSERT_EQ(c.post("/api/tickets", issue_body("A", "t" + std::to_string(i)), kKioskToken).status, 201);
+  auto zhang = login("zhang", "zhang-pass");  // window 1 serves A
+  auto li = login("li", "li-pass");           // windows 3 and 4 serve A
+  std::mutex mu;
+  std::multiset<std::string> called;
+  auto clerk = [&](std::string token, int window) {
+    auto cl = http();
+    for (int round = 0; round < kTickets; ++round) {
+      auto r = cl.post("/api/windows/" + std::to_string(window) + "/call-next",
+                       {{"request_id", "w" + std::to_string(window) + "-" + std::to_string(round)}}, token);
+      if (r.status == 409 && r.json()["error"]["code"] == "queue_empty") return;
+      ASSERT_EQ(r.status, 200) << r.body;
+      {
+        std::lock_guard lock(mu);
+        called.insert(r.json()["ticket"]["number"].get<std::string>());
+      }
+      auto done = cl.post("/api/windows/" + std::to_string(window) + "/no-show",
+                          {{"request_id", "ns" + std::to_string(window) + "-" + std::to_string(round)}}, token);
+      ASSERT_EQ(done.status, 200) << done.body;
+    }
+  };
+  std::thread a(clerk, zhang, 1), b(clerk, li, 3), d(clerk, li, 4);
+  a.join();
+  b.join();
+  d.join();
+  EXPECT_EQ(called.size(), std::size_t(kTickets));
+  std::set<std::string> unique(called.begin(), called.end());
+  EXPECT_EQ(unique.size(), called.size()) << "a ticket was called twice";
+}
+
+TEST_F(ApiTest, ClerkRetryAfterTimeoutDoesNotCallTwice) {
+  start();
+  auto c = http();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.post("/api/tickets", issue_body("A", "i" + std::to_string(i)), kKioskToken).status, 201);
+  auto zhang = login("zhang", "zhang-pass");
+  auto first = c.post("/api/windows/1/call-next", {{"request_id", "btn-7"}}, zhang);
+  auto retry = c.post("/api/windows/1/call-next", {{"request_id", "btn-7"}}, zhang);
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(first.json()["ticket"]["number"], retry.json()["ticket"]["number"]);
+  auto s = state(zhang);
+  int called = 0;
+  for (auto& t : s["tickets"])
+    if (t["state"] == "called") ++called;
+  EXPECT_EQ(called, 1);
+}
+
+TEST_F(ApiTest, KioskIsRateLimited) {
+  start({}, small_hall([](HallConfig& c) { c.rules.kiosk_rate_per_min = 60; }));  // burst 6
+  auto c = http();
+  int created = 0, limited = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = c.post("/api/tickets", issue_body("A", "burst-" + std::to_string(i)), kKioskToken);
+    if (r.status == 201) ++created;
+    if (r.status == 429) {
+      ++limited;
+      EXPECT_EQ(r.json()["error"]["code"], "rate_limited");
+    }
+  }
+  EXPECT_GE(created, 5);
+  EXPECT_LE(created, 8);
+  EXPECT_EQ(created + limited, 20);
+}
+
+TEST_F(ApiTest, RestartRebuildsTheExactState) {
+  start();
+  auto c = http();
+  auto admin = login("admin", "admin-pass");
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(c.post("/api/tickets", issue_body(i % 2 ? "A" : "C", "s" + std::to_string(i)), kKioskToken).status, 201);
+  auto zhang = login("zhang", "zhang-pass");
+  ASSERT_EQ(c.post("/api/windows/1/call-next", {{"request_id", "c1"}}, zhang).status, 200);
+  ASSERT_EQ(c.post("/api/windows/1/start", {{"request_id", "c2"}}, zhang).status, 200);
+  ASSERT_EQ(c.post("/api/windows/2/pause", {{"request_id", "c3"}}, zhang).status, 200);
+  auto before = state(admin);
+  restart();
+  auto admin2 = login("admin", "admin-pass");  // sessions do not survive a restart
+  auto after = state(admin2);
+  before.erase("now");
+  after.erase("now");
+  for (auto* s : {&before, &after})
+    for (auto& svc : (*s)["services"]) svc.erase("longest_wait_s");
+  EXPECT_EQ(before, after);
+  // Numbering continues; nothing is reused.
+  auto next = http().post("/api/tickets", issue_body("A", "after-restart"), kKioskToken);
+  EXPECT_EQ(next.json()["ticket"]["number"], "A004");
+  // The retry of a request made before the restart is still recognised.
+  auto retry = http().post("/api/windows/1/start", {{"request_id", "c2"}}, zhang);
+  EXPECT_EQ(retry.status, 401);  // zhang's session died with the restart...
+  auto zhang2 = login("zhang", "zhang-pass");
+  auto retry2 = http().post("/api/windows/1/start", {{"request_id", "c2"}}, zhang2);
+  EXPECT_EQ(retry2.status, 200) << retry2.body;  // ...but the request id is durable
+}
+
+TEST_F(ApiTest, TicketPageShowsOnlyThatTicket) {
+  start();
+  auto c = http();
+  auto mine = c.post("/api/tickets", issue_body("A", "m1"), kKioskToken).json();
+  c.post("/api/tickets", issue_body("A", "m2"), kKioskToken);
+  auto id = mine["ticket"]["id"].get<std::string>();
+  auto v = c.get("/api/tickets/" + id);
+  ASSERT_EQ(v.status, 200) << v.body;
+  EXPECT_EQ(v.json()["ticket"]["number"], "A001");
+  EXPECT_EQ(v.body.find("A002"), std::string::npos);
+  EXPECT_EQ(c.get("/api/tickets/not-a-ticket").status, 404);
+}
+
+}  // namespace
+}  // namespace hallq::test

@@ -1,0 +1,98 @@
+// Starts a real hallq server in-process on 127.0.0.1 with a fresh data directory and the small
+// test hall, and gives tests real HTTP and WebSocket clients.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "hallq/client/client.h"
+#include "hallq/hall_config.h"
+#include "hallq/net/server.h"
+
+namespace hallq::test {
+
+inline const std::string kKioskToken = "kiosk-token-0001-abcdef";
+inline const std::string kDisplayToken = "display-token-0001-abcdef";
+inline const std::string kPrinterToken = "printer-token-0001-abcdef";
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/hallq-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+inline std::shared_ptr<const HallConfig> small_hall(const std::function<void(HallConfig&)>& edit = {}) {
+  auto c = load_hall_config(std::string(HALLQ_TEST_DATA_DIR) + "/small-hall.json");
+  if (!c) throw std::runtime_error("small-hall.json: " + c.error().message);
+  if (edit) edit(*c);
+  return std::make_shared<const HallConfig>(std::move(*c));
+}
+
+// A fake wall clock the test moves by hand; starts at 2026-11-27 10:00 Beijing time.
+struct FakeClock {
+  std::shared_ptr<std::atomic<TimeMs>> now = std::make_shared<std::atomic<TimeMs>>(1795744800000);
+  std::function<TimeMs()> fn() const {
+    return [n = now] { return n->load(); };
+  }
+  void advance_ms(TimeMs ms) { now->fetch_add(ms); }
+};
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  void start(net::ServerOptions options = {}, std::shared_ptr<const HallConfig> config = small_hall()) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.data_dir = dir_.path.string();
+    options.threads = 2;
+    last_options_ = options;
+    config_ = config;
+    auto s = net::Server::create(options, config);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    server_ = std::move(*s);
+    server_->start();
+    port_ = server_->port();
+  }
+  void restart() {
+    server_->stop();
+    server_.reset();
+    auto s = net::Server::create(last_options_, config_);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    server_ = std::move(*s);
+    server_->start();
+    port_ = server_->port();
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+  client::HttpClient http() { return client::HttpClient("127.0.0.1", port_); }
+  std::string login(const std::string& user, const std::string& password) {
+    auto c = http();
+    auto r = c.post("/api/login", {{"user", user}, {"password", password}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().value("token", "");
+  }
+  nlohmann::json state(const std::string& token) {
+    auto c = http();
+    auto r = c.get("/api/state", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  }
+
+  TempDir dir_;
+  net::ServerOptions last_options_;
+  std::shared_ptr<const HallConfig> config_;
+  std::unique_ptr<net::Server> server_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace hallq::test

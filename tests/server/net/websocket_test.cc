@@ -1,0 +1,218 @@
+// The WebSocket protocol against a real server: hello, snapshot, events in seq order, commands
+// over the socket, bad messages, size limits, slow clients and resync after a restart.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "server_fixture.h"
+
+namespace hallq::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class WebSocketTest : public ServerFixture {
+ protected:
+  // Connects, says hello and returns the snapshot.
+  json hello(client::WsClient& ws, const std::string& token) {
+    EXPECT_EQ(ws.connect("127.0.0.1", port_), "");
+    EXPECT_TRUE(ws.send({{"type", "hello"}, {"token", token}}));
+    auto welcome = ws.receive_type("welcome", 5s);
+    EXPECT_TRUE(welcome.has_value());
+    auto snap = ws.receive_type("snapshot", 5s);
+    EXPECT_TRUE(snap.has_value());
+    return snap.value_or(json());
+  }
+};
+
+TEST_F(WebSocketTest, SnapshotThenEveryChangeInSeqOrder) {
+  start();
+  client::WsClient ws;
+  auto snap = hello(ws, kDisplayToken);
+  ASSERT_TRUE(snap.contains("seq"));
+  std::uint64_t seq = snap["seq"];
+  EXPECT_FALSE(snap.contains("tickets"));  // displays get counts, not ticket lists
+  EXPECT_EQ(snap["windows"].size(), 4u);
+
+  auto c = http();
+  auto zhang = login("zhang", "zhang-pass");
+  ASSERT_EQ(c.post("/api/tickets", {{"service", "A"}, {"request_id", "e1"}}, kKioskToken).status, 201);
+  ASSERT_EQ(c.post("/api/windows/1/call-next", {{"request_id", "e2"}}, zhang).status, 200);
+  ASSERT_EQ(c.post("/api/windows/1/recall", {{"request_id", "e3"}}, zhang).status, 200);
+
+  std::vector<std::string> kinds;
+  for (int i = 0; i < 3; ++i) {
+    auto e = ws.receive_type("event", 5s);
+    ASSERT_TRUE(e) << "event " << i << " did not arrive";
+    EXPECT_EQ(e->at("seq").get<std::uint64_t>(), seq + 1) << "gap or reorder";
+    seq = e->at("seq");
+    kinds.push_back(e->at("event"));
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"ticket_issued", "ticket_called", "ticket_recalled"}));
+}
+
+TEST_F(WebSocketTest, CommandsOverTheSocketAreAnsweredAndIdempotent) {
+  start();
+  client::WsClient kiosk;
+  hello(kiosk, kKioskToken);
+  json cmd{{"type", "command"}, {"command", "issue"}, {"service", "C"}, {"request_id", "ws-1"}};
+  ASSERT_TRUE(kiosk.send(cmd));
+  auto r1 = kiosk.receive_type("result", 5s);
+  ASSERT_TRUE(r1);
+  EXPECT_TRUE(r1->at("ok").get<bool>()) << r1->dump();
+  EXPECT_EQ(r1->at("request_id"), "ws-1");
+  EXPECT_EQ(r1->at("result")["ticket"]["number"], "C001");
+  ASSERT_TRUE(kiosk.send(cmd));
+  auto r2 = kiosk.receive_type("result", 5s);
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->at("result")["ticket"]["id"], r1->at("result")["ticket"]["id"]);
+
+  json bad{{"type", "command"}, {"command", "call-next"}, {"window", 1}, {"request_id", "ws-2"}};
+  ASSERT_TRUE(kiosk.send(bad));
+  auto r3 = kiosk.receive_type("result", 5s);
+  ASSERT_TRUE(r3);
+  EXPECT_FALSE(r3->at("ok").get<bool>());
+  EXPECT_EQ(r3->at("error")["code"], "forbidden");
+}
+
+TEST_F(WebSocketTest, MalformedMessagesGetErrorsAndTheConnectionStays) {
+  start();
+  client::WsClient ws;
+  hello(ws, kDisplayToken);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{not json", "line 1"},
+      {"[]", "type"},
+      {R"({"type":"dance"})", "dance"},
+      {R"({"type":"command","request_id":"x"})", "command"},
+      {R"({"type":"hello","token":"again"})", "already"},
+  };
+  for (const auto& [text, part] : cases) {
+    ASSERT_TRUE(ws.send_text(text));
+    auto e = ws.receive_type("error", 5s);
+    ASSERT_TRUE(e) << text;
+    EXPECT_EQ(e->at("error")["code"], "bad_request") << text;
+    EXPECT_NE(e->at("error")["message"].get<std::string>().find(part), std::string::npos) << e->dump();
+  }
+  ASSERT_TRUE(ws.send({{"type", "ping"}}));
+  EXPECT_TRUE(ws.receive_type("pong", 5s));
+}
+
+TEST_F(WebSocketTest, WrongTokenIsRefusedAndClosed) {
+  start();
+  client::WsClient ws;
+  ASSERT_EQ(ws.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(ws.send({{"type", "hello"}, {"token", "definitely-not-valid-token"}}));
+  auto e = ws.receive_type("error", 5s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("error")["code"], "unauthorized");
+  EXPECT_FALSE(ws.receive(5s).has_value());
+  EXPECT_EQ(ws.close_code(), 1008);
+}
+
+TEST_F(WebSocketTest, SilentClientIsClosedAfterHelloTimeout) {
+  net::ServerOptions o;
+  o.ws_hello_timeout = std::chrono::seconds(1);
+  start(o);
+  client::WsClient ws;
+  ASSERT_EQ(ws.connect("127.0.0.1", port_), "");
+  auto e = ws.receive_type("error", 5s);
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(ws.receive(5s).has_value());
+  EXPECT_EQ(ws.close_code(), 1008);
+}
+
+TEST_F(WebSocketTest, OversizedMessageClosesWith1009) {
+  net::ServerOptions o;
+  o.ws_message_limit = 1024;
+  start(o);
+  client::WsClient ws;
+  hello(ws, kDisplayToken);
+  // One frame (under the client's 4 KiB fragment size) of about 2 KiB: over the limit.
+  ASSERT_TRUE(ws.send_text(R"({"type":"ping","pad":")" + std::string(2000, 'x') + "\"}"));
+  EXPECT_FALSE(ws.receive(5s).has_value());
+  EXPECT_EQ(ws.close_code(), 1009);
+  // Others are unaffected.
+  EXPECT_EQ(http().get("/api/health").status, 200);
+}
+
+// A display that says hello and then never reads: a raw socket with a tiny receive buffer,
+// so the kernel stops taking bytes quickly and the server's queue for it fills.
+int connect_stuck_display(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  ::send(fd, upgrade.data(), upgrade.size(), 0);
+  char buf[512];
+  ::recv(fd, buf, sizeof buf, 0);  // the 101 response
+  // A masked text frame (mask 0) carrying the hello.
+  std::string hello = R"({"type":"hello","token":")" + kDisplayToken + "\"}";
+  std::string frame;
+  frame.push_back(char(0x81));
+  frame.push_back(char(0x80 | hello.size()));
+  frame.append(4, '\0');
+  frame += hello;
+  ::send(fd, frame.data(), frame.size(), 0);
+  return fd;
+}
+
+TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
+  net::ServerOptions o;
+  o.ws_queue_messages = 8;
+  o.ws_send_buffer = 4096;
+  start(o);
+  int stuck = connect_stuck_display(port_);
+  ASSERT_GE(stuck, 0);
+  client::WsClient healthy;
+  auto snap = hello(healthy, kDisplayToken);
+  std::uint64_t seq = snap["seq"];
+
+  auto c = http();
+  auto admin = login("admin", "admin-pass");
+  const std::string long_notice(400, 'N');
+  for (int i = 0; i < 400; ++i) {
+    auto r = c.post("/api/commands/notice", {{"request_id", "n" + std::to_string(i)}, {"text", long_notice + std::to_string(i)}}, admin);
+    ASSERT_EQ(r.status, 200) << r.body;
+    // The healthy display keeps reading and sees every event, in order.
+    auto e = healthy.receive_type("event", 5s);
+    ASSERT_TRUE(e) << "healthy display lost event " << i;
+    EXPECT_EQ(e->at("seq").get<std::uint64_t>(), ++seq);
+  }
+  auto metrics = c.get("/metrics").body;
+  EXPECT_NE(metrics.find("hallq_websocket_closed_slow_total 1"), std::string::npos) << metrics;
+  ::close(stuck);
+}
+
+TEST_F(WebSocketTest, DisplayResyncsAfterServerRestart) {
+  start();
+  client::WsClient ws;
+  hello(ws, kDisplayToken);
+  auto c = http();
+  ASSERT_EQ(c.post("/api/tickets", {{"service", "A"}, {"request_id", "r1"}}, kKioskToken).status, 201);
+  ASSERT_TRUE(ws.receive_type("event", 5s));
+  restart();
+  // The old connection is gone; a reconnect gets a snapshot that includes the ticket.
+  EXPECT_FALSE(ws.receive(5s).has_value());
+  client::WsClient again;
+  auto snap = hello(again, kDisplayToken);
+  int waiting = 0;
+  for (auto& s : snap["services"])
+    if (s["code"] == "A") waiting = s["waiting"];
+  EXPECT_EQ(waiting, 1);
+}
+
+}  // namespace
+}  // namespace hallq::test
