@@ -63,7 +63,10 @@ std::string mime_for(std::string_view path) {
 std::optional<HttpReply> static_file(const Context& ctx, std::string_view path) {
   if (ctx.options.web_root.empty()) return std::nullopt;
   std::string rel(path);
+  // The pages have short names: /clerk, /admin, and /t/{ticket id} for the visitor's phone.
   if (rel.empty() || rel == "/") rel = "/index.html";
+  else if (rel.rfind("/t/", 0) == 0) rel = "/ticket.html";
+  else if (rel.find('.') == std::string::npos) rel += ".html";
   for (auto part : split_path(rel))
     if (part.empty() || part.front() == '.') return std::nullopt;
   std::ifstream in(ctx.options.web_root + rel, std::ios::binary);

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <set>
 
 #include "commit_pipeline.h"
 #include "hallq/json_codec.h"
@@ -181,6 +182,61 @@ void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets) {
 
 void Hall::broadcast(const std::vector<Event>& events) {
   for (const auto& e : events) fan_out(std::make_shared<const std::string>(to_json(e).dump()));
+  if (!visitors_.empty()) update_visitors(events);
+}
+
+std::shared_ptr<const std::string> Hall::ticket_view_message(const std::string& ticket_id) {
+  auto view = engine_.ticket_view(ticket_id, now());
+  if (!view) return nullptr;
+  json j = std::move(*view);
+  j["type"] = "ticket_view";
+  return std::make_shared<const std::string>(j.dump());
+}
+
+void Hall::watch_ticket(std::weak_ptr<Subscriber> subscriber, std::string ticket_id,
+                        std::function<void(Error)> refused) {
+  asio::post(strand_, [this, subscriber = std::move(subscriber), ticket_id = std::move(ticket_id),
+                       refused = std::move(refused)]() mutable {
+    if (!engine_.ticket(ticket_id)) return refused(make_error(ErrorCode::not_found, "no ticket of today has this id"));
+    if (visitors_.size() >= kMaxVisitors || visitors_.count(ticket_id) >= kMaxVisitorsPerTicket)
+      return refused(make_error(ErrorCode::rate_limited, "too many screens follow this ticket"));
+    auto message = ticket_view_message(ticket_id);
+    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), ticket_id, message] {
+      auto s = subscriber.lock();
+      if (!s) return;
+      visitors_.emplace(ticket_id, Visitor{subscriber, *message});
+      s->deliver(message, true);
+    });
+  });
+}
+
+// A visitor's standing moves when anything happens in their ticket's service (or a window
+// serving it pauses), so views are recomputed for the services the events touched.
+void Hall::update_visitors(const std::vector<Event>& events) {
+  std::set<std::string> services;
+  bool windows_changed = false;
+  for (const auto& e : events) {
+    if (e.ticket) services.insert(e.ticket->service);
+    if (e.load) services.insert(e.load->service);
+    if (e.other_load) services.insert(e.other_load->service);
+    if (e.window && !e.ticket) windows_changed = true;
+    if (e.type == EventType::day_rolled_over) windows_changed = true;
+  }
+  for (auto it = visitors_.begin(); it != visitors_.end();) {
+    auto s = it->second.subscriber.lock();
+    const Ticket* t = engine_.ticket(it->first);
+    if (!s || !t) {
+      it = visitors_.erase(it);
+      continue;
+    }
+    if (windows_changed || services.count(t->service)) {
+      if (auto m = ticket_view_message(it->first); m && *m != it->second.last) {
+        it->second.last = *m;
+        s->deliver(m, true);
+      }
+    }
+    ++it;
+  }
 }
 
 void Hall::fan_out(const std::shared_ptr<const std::string>& message) {

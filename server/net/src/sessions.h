@@ -82,7 +82,8 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   boost::beast::flat_buffer buffer_;
   Context& ctx_;
   boost::asio::steady_timer hello_timer_;
-  std::optional<core::Actor> actor_;  // set by hello
+  std::optional<core::Actor> actor_;  // set by hello with a token
+  std::string visitor_ticket_;        // set by hello with a ticket id (a visitor's phone)
   std::deque<Outgoing> queue_;        // queue_.front() is being written while writing_
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;

@@ -53,7 +53,7 @@ void WebSocketSession::on_accept(beast::error_code ec) {
   if (ec) return;
   hello_timer_.expires_after(ctx_.options.ws_hello_timeout);
   hello_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec || self->actor_ || self->closed_) return;
+    if (ec || self->actor_ || !self->visitor_ticket_.empty() || self->closed_) return;
     self->reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", "no hello within the time limit"}}}});
     self->close_after_sending({websocket::close_code::policy_error, "no hello"});
   });
@@ -94,9 +94,23 @@ void WebSocketSession::handle(const std::string& text) {
   const std::string type = j["type"].get<std::string>();
 
   if (type == "hello") {
-    if (actor_) return bad(ErrorCode::bad_request, "already said hello");
+    if (actor_ || !visitor_ticket_.empty()) return bad(ErrorCode::bad_request, "already said hello");
     JsonReader r(j, "");
     r.string("type");
+    if (r.has("ticket")) {
+      // A visitor's phone: no token, just the unguessable ticket id; it sees that ticket only.
+      std::string ticket = r.string("ticket", true, 64);
+      if (auto s = r.finish(); !s) return bad(ErrorCode::bad_request, s.error().message);
+      visitor_ticket_ = ticket;
+      hello_timer_.cancel();
+      ctx_.hall->watch_ticket(weak_from_this(), ticket, [self = shared_from_this()](Error e) {
+        asio::post(self->ws_.get_executor(), [self, e] {
+          self->reply(json{{"type", "error"}, {"error", {{"code", to_string(e.code)}, {"message", e.message}}}});
+          self->close_after_sending({websocket::close_code::policy_error, "unknown ticket"});
+        });
+      });
+      return;
+    }
     std::string token = r.string("token", true, 256);
     if (auto s = r.finish(); !s) return bad(ErrorCode::bad_request, s.error().message);
     auto actor = ctx_.auth->authenticate(token, ctx_.hall->now());
@@ -119,11 +133,12 @@ void WebSocketSession::handle(const std::string& text) {
     ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
     return;
   }
-  if (!actor_) {
+  if (!actor_ && visitor_ticket_.empty()) {
     reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", "say hello with a token first"}}}});
     return close_after_sending({websocket::close_code::policy_error, "hello first"});
   }
   if (type == "ping") return reply(json{{"type", "pong"}, {"server_time", ctx_.hall->now()}});
+  if (!actor_) return bad(ErrorCode::forbidden, "a ticket page may only ping");
   if (type == "snapshot") {
     ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
     return;

@@ -2,6 +2,7 @@
 // input, idempotency, concurrency, limits and restart.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -269,6 +270,42 @@ TEST_F(ApiTest, TicketPageShowsOnlyThatTicket) {
   EXPECT_EQ(v.json()["ticket"]["number"], "A001");
   EXPECT_EQ(v.body.find("A002"), std::string::npos);
   EXPECT_EQ(c.get("/api/tickets/not-a-ticket").status, 404);
+}
+
+TEST_F(ApiTest, PagesAreServedByShortNameAndNothingOutsideTheWebRoot) {
+  TempDir web;
+  auto write = [&](const char* name, const char* text) {
+    std::ofstream(web.path / name) << text;
+  };
+  write("index.html", "<h1>index</h1>");
+  write("clerk.html", "<h1>clerk</h1>");
+  write("ticket.html", "<h1>ticket</h1>");
+  write("app.js", "let x = 1;");
+  write(".secret", "no");
+  net::ServerOptions o;
+  o.web_root = web.path.string();
+  start(o);
+  auto c = http();
+  struct Case {
+    std::string path;
+    int status;
+    std::string body_part;
+  };
+  const std::vector<Case> cases = {
+      {"/", 200, "index"},
+      {"/clerk", 200, "clerk"},
+      {"/clerk?window=3", 200, "clerk"},
+      {"/t/q3jzabcdefghijklmnopqrstuv", 200, "ticket"},
+      {"/app.js", 200, "let x"},
+      {"/.secret", 404, "no such page"},
+      {"/../etc/passwd", 404, "no such page"},
+      {"/admin", 404, "no such page"},
+  };
+  for (const auto& k : cases) {
+    auto r = c.get(k.path);
+    EXPECT_EQ(r.status, k.status) << k.path;
+    EXPECT_NE(r.body.find(k.body_part), std::string::npos) << k.path << ": " << r.body;
+  }
 }
 
 }  // namespace

@@ -214,5 +214,56 @@ TEST_F(WebSocketTest, DisplayResyncsAfterServerRestart) {
   EXPECT_EQ(waiting, 1);
 }
 
+TEST_F(WebSocketTest, TicketPageFollowsItsOwnTicketOnly) {
+  start();
+  auto c = http();
+  auto first = c.post("/api/tickets", {{"service", "A"}, {"request_id", "v1"}}, kKioskToken).json();
+  auto mine = c.post("/api/tickets", {{"service", "A"}, {"request_id", "v2"}}, kKioskToken).json();
+  std::string id = mine["ticket"]["id"];
+
+  client::WsClient phone;
+  ASSERT_EQ(phone.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(phone.send({{"type", "hello"}, {"ticket", id}}));
+  auto v = phone.receive_type("ticket_view", 5s);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("ticket")["number"], "A002");
+  EXPECT_EQ(v->at("ahead"), 1);
+
+  auto zhang = login("zhang", "zhang-pass");
+  ASSERT_EQ(c.post("/api/windows/1/call-next", {{"request_id", "p1"}}, zhang).status, 200);  // A001
+  v = phone.receive_type("ticket_view", 5s);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("ahead"), 0);
+  ASSERT_EQ(c.post("/api/windows/1/no-show", {{"request_id", "p2"}}, zhang).status, 200);
+  ASSERT_EQ(c.post("/api/windows/1/call-next", {{"request_id", "p3"}}, zhang).status, 200);  // A002
+  // Views only change when something about this ticket changes; skip to the called one.
+  for (;;) {
+    v = phone.receive_type("ticket_view", 5s);
+    ASSERT_TRUE(v);
+    if (v->at("ticket")["state"] == "called") break;
+  }
+  EXPECT_EQ(v->at("ticket")["window"], 1);
+  EXPECT_TRUE(v->contains("window_name"));
+  // Nothing about the other visitor ever reached this phone.
+  EXPECT_EQ(v->dump().find(first["ticket"]["id"].get<std::string>()), std::string::npos);
+  // A phone may not send commands.
+  ASSERT_TRUE(phone.send({{"type", "command"}, {"command", "call-next"}, {"window", 1}, {"request_id", "x"}}));
+  auto e = phone.receive_type("error", 5s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("error")["code"], "forbidden");
+}
+
+TEST_F(WebSocketTest, TicketPageWithUnknownTicketIsRefused) {
+  start();
+  client::WsClient phone;
+  ASSERT_EQ(phone.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(phone.send({{"type", "hello"}, {"ticket", "aaaaaaaaaaaaaaaaaaaaaaaaaa"}}));
+  auto e = phone.receive_type("error", 5s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("error")["code"], "not_found");
+  EXPECT_FALSE(phone.receive(5s).has_value());
+  EXPECT_EQ(phone.close_code(), 1008);
+}
+
 }  // namespace
 }  // namespace hallq::test

@@ -70,6 +70,12 @@ class Hall {
   // pushed to subscribers as {"type":"device",...}; they are live facts, not journal events.
   void device_connected(const std::string& id, bool connected);
   void device_status(const std::string& id, std::string status, std::string detail);
+  // A visitor's phone following one ticket: sends {"type":"ticket_view",...} (the body of
+  // GET /api/tickets/{id}) now and whenever it changes. `refused` runs on the strand if the
+  // ticket is unknown or too many phones follow it.
+  void watch_ticket(std::weak_ptr<Subscriber> subscriber, std::string ticket_id,
+                    std::function<void(Error)> refused);
+
   // Asks the printer of the ticket's kiosk to print it again ({"type":"reprint",...} to every
   // subscriber; printers act on their own kiosks' tickets, once per request id).
   void reprint(std::string ticket_id, core::Actor actor, std::string request_id, std::function<void(Reply)> done);
@@ -110,6 +116,15 @@ class Hall {
     TimeMs since = 0;                // last change of connection or status
   };
   std::map<std::string, DeviceState> devices_;
+  struct Visitor {
+    std::weak_ptr<Subscriber> subscriber;
+    std::string last;  // the view last sent: unchanged views are not sent again
+  };
+  std::multimap<std::string, Visitor> visitors_;  // by ticket id
+  static constexpr std::size_t kMaxVisitors = 20000;
+  static constexpr std::size_t kMaxVisitorsPerTicket = 4;
+  void update_visitors(const std::vector<Event>& events);
+  std::shared_ptr<const std::string> ticket_view_message(const std::string& ticket_id);
   std::uint64_t devices_version_ = 0;  // part of the snapshot cache key
   void push_device(const std::string& id);
   struct CachedSnapshot {
