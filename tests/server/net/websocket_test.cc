@@ -253,6 +253,60 @@ TEST_F(WebSocketTest, TicketPageFollowsItsOwnTicketOnly) {
   EXPECT_EQ(e->at("error")["code"], "forbidden");
 }
 
+TEST_F(WebSocketTest, PrinterLearnsItsKioskReportsPaperOutAndGetsReprints) {
+  start();
+  auto admin_token = login("admin", "admin-pass");
+  client::WsClient admin;
+  auto snap = hello(admin, admin_token);
+  bool listed = false;
+  for (auto& d : snap["devices"])
+    if (d["id"] == "printer-1") listed = d["online"] == false;
+  EXPECT_TRUE(listed) << snap["devices"].dump();
+
+  client::WsClient printer;
+  ASSERT_EQ(printer.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(printer.send({{"type", "hello"}, {"token", kPrinterToken}}));
+  auto welcome = printer.receive_type("welcome", 5s);
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->at("kiosks"), json::array({"kiosk-1"}));
+  auto psnap = printer.receive_type("snapshot", 5s);
+  ASSERT_TRUE(psnap);
+  EXPECT_TRUE(psnap->contains("tickets"));  // to find tickets issued while it was away
+
+  auto online = admin.receive_type("device", 5s);
+  ASSERT_TRUE(online);
+  EXPECT_EQ(online->at("id"), "printer-1");
+  EXPECT_EQ(online->at("online"), true);
+
+  ASSERT_TRUE(printer.send({{"type", "device_status"}, {"status", "paper_out"}, {"detail", "纸将用尽，请通知工作人员"}}));
+  auto out = admin.receive_type("device", 5s);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->at("status"), "paper_out");
+  auto c = http();
+  EXPECT_NE(c.get("/metrics").body.find("hallq_printer_status{printer=\"printer-1\",status=\"paper_out\"} 1"),
+            std::string::npos);
+
+  ASSERT_TRUE(printer.send({{"type", "device_status"}, {"status", "on_fire"}}));
+  auto bad = printer.receive_type("error", 5s);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->at("error")["message"].get<std::string>().find("on_fire"), std::string::npos);
+
+  auto issued = c.post("/api/tickets", {{"service", "A"}, {"request_id", "rp1"}}, kKioskToken).json();
+  std::string id = issued["ticket"]["id"];
+  EXPECT_EQ(c.post("/api/tickets/" + id + "/reprint", {{"request_id", "rp-x"}}, kDisplayToken).status, 403);
+  auto r = c.post("/api/tickets/" + id + "/reprint", {{"request_id", "rp-2"}}, kKioskToken);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto again = printer.receive_type("reprint", 5s);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->at("ticket")["id"], id);
+  EXPECT_EQ(again->at("request_id"), "rp-2");
+
+  printer.close();
+  auto offline = admin.receive_type("device", 5s);
+  ASSERT_TRUE(offline);
+  EXPECT_EQ(offline->at("online"), false);
+}
+
 TEST_F(WebSocketTest, TicketPageWithUnknownTicketIsRefused) {
   start();
   client::WsClient phone;
