@@ -1,0 +1,726 @@
+#!/usr/bin/env node
+// Browser tests of the clerk console, the manager dashboard and the visitor's ticket page:
+// starts its own hallq-server (127.0.0.1, port 0, a fresh data dir, the small test hall), drives
+// Debian's /usr/bin/chromium with playwright-core (no browser download), and checks each page
+// against the server's own answers (GET /api/state). Prints "N passed, N failed" last; exits 1
+// on any failure, 77 (ctest: skipped) when chromium or playwright-core is not installed.
+//
+//   node tests/web/run.mjs --server build/x/server/app/hallq-server [--screens docs/screens]
+//        [--hall tests/data/small-hall.json] [--web assets/web] [--only substring] [--keep]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+// As root, and without the background networking the machine's closed network refuses.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) continue;
+    const key = a.slice(2);
+    if (key === 'keep') out.keep = true;
+    else out[key] = argv[++i];
+  }
+  return out;
+}
+const args = parseArgs(process.argv.slice(2));
+const SERVER = args.server || process.env.HALLQ_SERVER;
+const HALL = path.resolve(args.hall || path.join(ROOT, 'tests/data/small-hall.json'));
+const WEB = path.resolve(args.web || path.join(ROOT, 'assets/web'));
+
+if (!SERVER || !fs.existsSync(SERVER)) {
+  console.error(`run.mjs: --server PATH to hallq-server is required (got ${SERVER || 'nothing'})`);
+  process.exit(2);
+}
+// Skipping is for a developer's machine without the browser; in CI a missing browser is a failure.
+const SKIP = process.env.CI ? 1 : 77;
+if (!fs.existsSync(CHROMIUM)) {
+  console.log(`skipped: ${CHROMIUM} is missing (scripts/setup installs Debian's chromium)`);
+  process.exit(SKIP);
+}
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  console.log('skipped: playwright-core is not installed (scripts/setup runs npm ci in tests/web)');
+  process.exit(SKIP);
+}
+
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'hallq-web-'));
+const DATA = path.join(WORK, 'data');
+// Screenshots go to --screens (docs/screens to refresh the committed ones), else into the work
+// dir, which is removed after a clean run.
+const SCREENS = path.resolve(args.screens || path.join(WORK, 'screens'));
+fs.mkdirSync(DATA, { recursive: true });
+fs.mkdirSync(SCREENS, { recursive: true });
+
+const KIOSK = 'kiosk-token-0001-abcdef';
+const DISPLAY = 'display-token-0001-abcdef';
+const USERS = { admin: 'admin-pass', zhang: 'zhang-pass', li: 'li-pass' };
+const DESKTOP = { width: 1366, height: 768 };
+const PHONE = { width: 390, height: 844 };
+
+// ---- The server, as a child process ----------------------------------------------------------
+
+const server = {
+  proc: null, port: 0, base: '', log: '',
+  async start(port = 0) {
+    const proc = spawn(SERVER, ['--config', HALL, '--data', DATA, '--listen', `127.0.0.1:${port}`, '--web', WEB,
+      '--always-open', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    proc.stderr.on('data', (d) => { this.log += d; });
+    const line = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('hallq-server did not print "listening on" within 20 s:\n' + this.log)), 20000);
+      proc.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on (http:\/\/[^\s]+)/);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`hallq-server exited with ${code}:\n${this.log}`)); });
+    });
+    this.base = line;
+    this.port = Number(new URL(line).port);
+    adminToken = null;
+  },
+  async stop(signal = 'SIGTERM') {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode) return;
+    const done = new Promise((r) => proc.once('exit', r));
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
+    await done;
+    clearTimeout(timer);
+    this.proc = null;
+  },
+};
+
+// ---- HTTP helpers, as other clients of the hall ------------------------------------------------
+
+async function http(method, p, body, token) {
+  const headers = {};
+  if (token) headers.Authorization = 'Bearer ' + token;
+  const res = await fetch(server.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* pages */ }
+  return { status: res.status, json, text, type: res.headers.get('content-type') || '' };
+}
+let rid = 0;
+const reqId = (p) => `${p}-${Date.now().toString(36)}-${++rid}`;
+async function login(user) {
+  const r = await http('POST', '/api/login', { user, password: USERS[user] });
+  if (r.status !== 200) throw new Error(`login ${user}: ${r.text}`);
+  return r.json.token;
+}
+let adminToken = null;
+async function admin() { return adminToken || (adminToken = await login('admin')); }
+async function issue(service) {
+  const r = await http('POST', '/api/tickets', { service, request_id: reqId('kiosk') }, KIOSK);
+  if (r.status !== 201) throw new Error('issue: ' + r.text);
+  return r.json.ticket;
+}
+async function state() {
+  const r = await http('GET', '/api/state', undefined, await admin());
+  if (r.status !== 200) throw new Error('state: ' + r.text);
+  return r.json;
+}
+async function windowOf(n) { return (await state()).windows.find((w) => w.number === n); }
+async function adminAt(n, command, fields = {}) {
+  return http('POST', `/api/windows/${n}/${command}`, { ...fields, request_id: reqId('adm') }, await admin());
+}
+// Leaves a window open and free, whatever the test did there.
+async function freeWindow(n) {
+  const w = await windowOf(n);
+  if (w.current) await adminAt(n, w.current.state === 'called' ? 'no-show' : 'complete');
+  const again = await windowOf(n);
+  if (again.current) await adminAt(n, 'no-show');
+  if (again.state !== 'open') await adminAt(n, 'resume');
+}
+
+// ---- Assertions and waiting ------------------------------------------------------------------
+
+class Failure extends Error {}
+function check(cond, what) { if (!cond) throw new Failure(what); }
+function equal(got, want, what) {
+  if (JSON.stringify(got) !== JSON.stringify(want)) throw new Failure(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+async function until(fn, what, ms = 8000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e.message; }
+    if (Date.now() > end) throw new Failure(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---- Browser ---------------------------------------------------------------------------------
+
+let browser;
+const pageErrors = [];
+async function newPage(viewport = DESKTOP, { locale = 'zh-CN', init } = {}) {
+  const context = await browser.newContext({ viewport, locale, timezoneId: 'Asia/Shanghai',
+    deviceScaleFactor: viewport === PHONE ? 2 : 1, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
+  if (init) await context.addInitScript(init);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  page.setDefaultTimeout(10000);
+  openContexts.push(context);
+  return page;
+}
+let openContexts = [];
+const text = (page, sel) => page.locator(sel).innerText();
+
+async function clerkLogin(page, user, password = USERS[user]) {
+  await page.goto(server.base + '/clerk');
+  await page.fill('#loginUser', user);
+  await page.fill('#loginPassword', password);
+  await page.click('#loginSubmit');
+}
+async function clerkAt(page, user, n) {
+  await clerkLogin(page, user);
+  await page.waitForSelector('#pickForm:not([hidden])');
+  await page.selectOption('#pickWindow', String(n));
+  await page.click('#pickSubmit');
+  await page.waitForSelector('#console:not([hidden])');
+  await page.waitForSelector('#banner', { state: 'hidden' });
+}
+const button = (page, action) => page.locator(`#actions button[data-action="${action}"]`);
+async function enabled(page, action) { return page.locator(`#actions button[data-action="${action}"]:not([disabled])`).count(); }
+
+// ---- The tests -------------------------------------------------------------------------------
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('pages are served at /, /clerk, /admin and /t/{id}, with their scripts', async () => {
+  const tk = await issue('A');
+  for (const [p, script] of [['/', '/index.js'], ['/clerk', '/clerk.js'], ['/admin', '/admin.js'], [`/t/${tk.id}`, '/ticket.js']]) {
+    const r = await http('GET', p);
+    equal(r.status, 200, `GET ${p}`);
+    check(r.type.startsWith('text/html'), `GET ${p} is HTML (${r.type})`);
+    check(r.text.includes(`src="${script}"`), `GET ${p} loads ${script}`);
+  }
+  for (const p of ['/common.js', '/clerk.js', '/admin.js', '/ticket.js', '/index.js']) {
+    const r = await http('GET', p);
+    equal(r.status, 200, `GET ${p}`);
+    check(r.type.startsWith('text/javascript'), `${p} is JavaScript (${r.type})`);
+  }
+  equal((await http('GET', '/style.css')).status, 200, 'GET /style.css');
+  // Nothing from the internet at run time: no absolute URLs in the pages.
+  for (const f of fs.readdirSync(WEB).filter((x) => /\.(html|js|css)$/.test(x))) {
+    const body = fs.readFileSync(path.join(WEB, f), 'utf8');
+    check(!/(src|href)=["']https?:|url\(["']?https?:|import[^;]*from\s*['"]https?:/.test(body), `${f} loads nothing from the internet`);
+  }
+  await http('POST', '/api/commands/cancel', { number: tk.number, request_id: reqId('c') }, await admin());
+});
+
+test('a wrong password is refused with a message in words', async () => {
+  const page = await newPage();
+  await clerkLogin(page, 'zhang', 'not-the-password');
+  const msg = await until(async () => (await text(page, '#loginError')).includes('错误') && text(page, '#loginError'), 'the login error');
+  check(msg.includes('用户名或密码错误'), `message in Chinese words: ${msg}`);
+  check(msg.includes('wrong user name or password'), `the server's own message: ${msg}`);
+  check(await page.locator('#console').isHidden(), 'the console stays hidden');
+  check(await page.locator('#pickForm').isHidden(), 'no window picker');
+});
+
+test('a clerk logs in, calls next, and the hall state and the console show the number', async () => {
+  const tk = await issue('A');
+  const page = await newPage();
+  await clerkAt(page, 'zhang', 1);
+  // The console lists who call-next would take, and enables the button once the line is known.
+  await until(async () => (await text(page, '#queueBody')).includes(tk.number), `${tk.number} in the waiting list`);
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  const before = await state();
+  await button(page, 'call-next').click();
+  await until(async () => (await text(page, '#curNumber')) === tk.number, `the console showing ${tk.number}`);
+  const after = await state();
+  const w1 = after.windows.find((w) => w.number === 1);
+  equal(w1.current && w1.current.number, tk.number, 'window 1 current ticket on the server');
+  equal(w1.current.state, 'called', 'its state');
+  equal(w1.clerk, 'zhang', 'window 1 clerk');
+  check(after.seq > before.seq, 'seq moved');
+  // What applies now: recall, no-show and start; not call-next, complete or hold.
+  for (const a of ['recall', 'no-show', 'start']) check(await enabled(page, a), `${a} enabled while called`);
+  for (const a of ['call-next', 'complete', 'hold', 'transfer']) check(!(await enabled(page, a)), `${a} disabled while called`);
+  await freeWindow(1);
+});
+
+test('pressing call-next twice quickly (double click, two key presses) calls once', async () => {
+  const a = await issue('A');
+  const b = await issue('A');
+  const page = await newPage();
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/call-next')) posts.push(r.postDataJSON()); });
+  await clerkAt(page, 'li', 4);
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  await button(page, 'call-next').dblclick();
+  await page.keyboard.press('n');
+  await page.keyboard.press('n');
+  await until(async () => /^A\d+$/.test(await text(page, '#curNumber')), 'a number on the console');
+  await page.keyboard.press('1');
+  await page.waitForTimeout(1200);
+  equal(posts.length, 1, 'POSTs of call-next sent by the page');
+  const s = await state();
+  const calledAt4 = (s.tickets || []).filter((t) => t.state === 'called' && t.window === 4);
+  equal(calledAt4.length, 1, 'tickets called at window 4');
+  const other = s.tickets.find((t) => [a.id, b.id].includes(t.id) && t.id !== calledAt4[0].id);
+  equal(other && other.state, 'waiting', 'the other ticket still waits');
+  equal(await text(page, '#curNumber'), calledAt4[0].number, 'the console shows the called number');
+  check(!(await text(page, '#message')).includes('窗口还有'), 'no window_busy refusal was provoked');
+  await freeWindow(4);
+  await http('POST', '/api/commands/cancel', { number: other.number, request_id: reqId('c') }, await admin());
+});
+
+test('a retry after a lost answer reuses the request id and calls once', async () => {
+  const tk = await issue('B');
+  const page = await newPage();
+  const seen = [];
+  // The first call-next reaches the server, which acts; its answer is lost on the way back.
+  await page.route('**/api/windows/2/call-next', async (route) => {
+    seen.push(route.request().postDataJSON().request_id);
+    if (seen.length === 1) { await route.fetch(); return route.abort('connectionreset'); }
+    return route.continue();
+  });
+  await clerkAt(page, 'zhang', 2);
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  await button(page, 'call-next').click();
+  await until(async () => (await text(page, '#curNumber')) === tk.number, `${tk.number} on the console`);
+  await until(() => seen.length >= 2, 'the retry');
+  equal(seen[1], seen[0], 'the retry carries the same request id');
+  const s = await state();
+  equal(s.tickets.filter((t) => t.state === 'called' && t.window === 2).map((t) => t.number), [tk.number], 'called at window 2');
+  const msg = await text(page, '#message');
+  check(msg.includes(tk.number), `the console reports the call: ${msg}`);
+  await freeWindow(2);
+});
+
+test('a clerk cannot act on another window: the picker offers only theirs, a forged one is refused', async () => {
+  const tk = await issue('C');
+  const page = await newPage();
+  await clerkLogin(page, 'zhang');
+  await page.waitForSelector('#pickForm:not([hidden])');
+  const offered = await page.$$eval('#pickWindow option', (os) => os.map((o) => o.value));
+  equal(offered, ['1', '2'], 'windows offered to zhang');
+  // Forge a choice the picker never offered.
+  await page.evaluate(() => {
+    const sel = document.getElementById('pickWindow');
+    sel.append(new Option('3', '3'));
+    sel.value = '3';
+  });
+  await page.click('#pickSubmit');
+  await page.waitForSelector('#console:not([hidden])');
+  await until(async () => (await text(page, '#queueError')).includes('may not'), "the server's refusal of window 3's queue");
+  const before = await state();
+  await until(() => enabled(page, 'call-next'), 'call-next (the server decides)');
+  await button(page, 'call-next').click();
+  const msg = await until(async () => { const m = await text(page, '#message'); return m.includes('无权') && m; }, 'the refusal');
+  check(/zhang may not act at window 3/.test(msg), `the server's words: ${msg}`);
+  const after = await state();
+  equal(after.seq, before.seq, 'nothing changed on the server');
+  equal(after.windows.find((w) => w.number === 3).current, null, 'window 3 still free');
+  await http('POST', '/api/commands/cancel', { number: tk.number, request_id: reqId('c') }, await admin());
+});
+
+test('a missed event (seq gap) makes the console ask for a snapshot and catch up', async () => {
+  const page = await newPage();
+  let drop = false;
+  const asked = [];
+  // Between the page and the server: forward everything, except one event when told to.
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const upstream = ws.connectToServer();
+    ws.onMessage((m) => { if (String(m).includes('"snapshot"')) asked.push(String(m)); upstream.send(m); });
+    upstream.onMessage((m) => {
+      if (drop && JSON.parse(String(m)).type === 'event') { drop = false; return; }
+      ws.send(m);
+    });
+  });
+  await clerkAt(page, 'zhang', 2);
+  drop = true;
+  equal((await adminAt(2, 'pause')).status, 200, 'admin pauses window 2');
+  await page.waitForTimeout(500);
+  equal(await text(page, '#winState'), '开放', 'the pause event was lost: the page does not know yet');
+  const tk = await issue('C');  // the next event shows the gap
+  await until(() => asked.length > 0, 'the page asks for a snapshot');
+  equal(JSON.parse(asked[0]).type, 'snapshot', 'it sends {"type":"snapshot"}');
+  await until(async () => (await text(page, '#winState')) === '暂停', 'the snapshot brings the pause');
+  await until(async () => (await text(page, '#pauseLabel')) === '恢复', 'the pause key now resumes');
+  await page.keyboard.press('p');
+  await until(async () => (await windowOf(2)).state === 'open', 'resumed from the console');
+  await http('POST', '/api/commands/cancel', { number: tk.number, request_id: reqId('c') }, await admin());
+});
+
+test('hotkeys drive a whole visit: start, hold, call back, transfer with return, complete', async () => {
+  const tk = await issue('C');
+  const page = await newPage();
+  await clerkAt(page, 'li', 3);
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  // A key does nothing while the previous press is in flight (by design): wait for its button.
+  const KEY_ACTION = { n: 'call-next', 1: 'call-next', s: 'start', 4: 'start', h: 'hold', d: 'complete' };
+  const step = async (key, want, what) => {
+    if (KEY_ACTION[key]) await until(() => enabled(page, KEY_ACTION[key]), `${KEY_ACTION[key]} enabled`);
+    if (key === 'b') await until(() => page.locator('#heldList button:not([disabled])').count(), 'call back enabled');
+    await page.keyboard.press(key);
+    await until(async () => { const t = await state_(tk.id); return t && t.state === want && t; }, what);
+  };
+  const state_ = async (id) => (await state()).tickets.find((t) => t.id === id);
+  await step('n', 'called', 'N calls');
+  await until(async () => (await text(page, '#curNumber')) === tk.number, 'number shown');
+  await step('s', 'serving', 'S starts');
+  await until(() => enabled(page, 'hold'), 'hold enabled');
+  await step('h', 'held', 'H holds');
+  await until(async () => (await text(page, '#heldList')).includes(tk.number), 'the held list shows it');
+  equal(await text(page, '#totHeld'), '1', 'held count');
+  await step('b', 'called', 'B calls back (window free: called at once)');
+  await until(() => enabled(page, 'start'), 'start enabled');
+  await step('s', 'serving', 'S starts again');
+  await until(() => enabled(page, 'transfer'), 'transfer enabled');
+  await page.keyboard.press('t');
+  await page.waitForSelector('#transferDialog[open]');
+  await page.check('input[name=trKind][value=window]');
+  await page.selectOption('#trWindow', '4');
+  await page.check('#trReturn');
+  await page.fill('#trNote', '请核对材料');
+  await page.click('#trOk');
+  const moved = await until(async () => { const t = await state_(tk.id); return t && t.state === 'waiting' && t; }, 'the transfer');
+  equal([moved.target_window, moved.return_window], [4, 3], 'sent to window 4, coming back to 3');
+  await until(() => page.locator('#curEmpty').isVisible(), 'the console is free');
+  // Window 4 serves it (admin over HTTP); completing sends it back to window 3.
+  equal((await adminAt(4, 'call-next')).json.ticket.number, tk.number, 'window 4 takes the transferred visitor first');
+  await adminAt(4, 'start');
+  await adminAt(4, 'complete');
+  await until(async () => (await text(page, '#queueBody')).includes(tk.number), 'back in window 3\'s line');
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  await step('1', 'called', '1 calls the returning visitor');
+  await until(async () => (await text(page, '#curHistory')).includes('转移'), 'the transfer history on the console');
+  await until(() => enabled(page, 'start'), 'start enabled');
+  await step('4', 'serving', '4 starts');
+  await until(() => enabled(page, 'complete'), 'complete enabled');
+  await page.keyboard.press('d');
+  await until(async () => (await windowOf(3)).current === null, 'window 3 free after D completes');
+  const w3 = await windowOf(3);
+  equal(w3.served_today, 1, 'served today at window 3');
+  await until(async () => (await text(page, '#totServed')) === '1', 'the console shows 1 completed today');
+  await freeWindow(4);
+});
+
+test('dropping and restoring the server shows the banner, then clears it; actions work again', async () => {
+  const tk = await issue('A');
+  const page = await newPage();
+  await clerkAt(page, 'zhang', 1);
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  const port = server.port;
+  await server.stop('SIGKILL');
+  await page.waitForSelector('#banner:not([hidden])', { timeout: 5000 });
+  const banner = await text(page, '#bannerText');
+  equal(banner, '连接已断开，正在重连…', 'banner text');
+  check(!(await enabled(page, 'call-next')), 'actions disabled while disconnected');
+  await page.waitForTimeout(1500);
+  await server.start(port);
+  // Sessions live in server memory: after the restart the console asks for the password again.
+  await page.waitForSelector('#reloginDialog[open]', { timeout: 15000 });
+  check(!(await page.locator('#banner').isHidden()), 'the banner stays until resynced');
+  await page.fill('#reloginPassword', USERS.zhang);
+  await page.click('#reloginSubmit');
+  await page.waitForSelector('#banner', { state: 'hidden', timeout: 10000 });
+  await until(() => enabled(page, 'call-next'), 'call-next enabled again');
+  await button(page, 'call-next').click();
+  await until(async () => (await text(page, '#curNumber')) === tk.number, `${tk.number} on the console`);
+  equal((await windowOf(1)).current.number, tk.number, 'the call happened on the restarted server');
+  await freeWindow(1);
+});
+
+const VIBRATE_SPY = () => {
+  window.__vibrations = [];
+  navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };
+};
+
+test('the ticket page updates live when another client calls the ticket', async () => {
+  const tk = await issue('C');
+  const other = await issue('C');
+  const page = await newPage(PHONE, { init: VIBRATE_SPY });
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(`${server.base}/t/${tk.id}`);
+  await until(async () => (await text(page, '#number')) === tk.number, 'the number');
+  await until(async () => (await page.getAttribute('#mode', 'data-mode')) === 'live', 'live mode over the WebSocket');
+  const waitingText = await text(page, '#card');
+  check(/前面还有|下一位就是您/.test(waitingText), `position shown: ${waitingText}`);
+  check(/预计等候|即将叫到您/.test(waitingText), `estimate shown: ${waitingText}`);
+  const t0 = Date.now();
+  const r = await adminAt(3, 'call', { number: tk.number });
+  equal(r.status, 200, 'admin calls the ticket at window 3');
+  await until(async () => (await text(page, '#goWindow')) === '3号窗口', 'the window on the page', 4000);
+  check(Date.now() - t0 < 4000, 'updated faster than polling would');
+  const shown = await text(page, 'body');
+  check(shown.includes('请到'), 'tells where to go');
+  check(!shown.includes(other.number), "never shows another visitor's number");
+  const vib = await page.evaluate(() => window.__vibrations);
+  check(vib.some((p) => Array.isArray(p) && p.length >= 3), `vibrated on the call: ${JSON.stringify(vib)}`);
+  const allowed = new Set(['/t/' + tk.id, '/style.css', '/common.js', '/ticket.js', '/favicon.svg', '/api/tickets/' + tk.id, '/ws']);
+  const strange = requests.filter((p) => !allowed.has(p));
+  equal(strange, [], 'requests beyond its own ticket');
+  await freeWindow(3);
+  await http('POST', '/api/commands/cancel', { number: other.number, request_id: reqId('c') }, await admin());
+});
+
+test('the ticket page falls back to polling every 5 s when the WebSocket fails', async () => {
+  const tk = await issue('A');
+  const page = await newPage(PHONE);
+  await page.context().routeWebSocket(/\/ws$/, (ws) => ws.close());
+  await page.goto(`${server.base}/t/${tk.id}`);
+  await until(async () => (await text(page, '#number')) === tk.number, 'the number');
+  await until(async () => (await page.getAttribute('#mode', 'data-mode')) === 'poll', 'poll mode');
+  equal((await adminAt(4, 'call', { number: tk.number })).status, 200, 'admin calls at window 4');
+  await until(async () => (await text(page, '#goWindow')) === '4号窗口', 'the window, by polling', 8000);
+  await freeWindow(4);
+});
+
+test('the ticket page says so for an unknown ticket, and switches language', async () => {
+  const page = await newPage(PHONE);
+  await page.goto(`${server.base}/t/ZZZZZZZZZZZZZZZZZZZZZZZZZZ`);
+  await until(async () => (await text(page, '#final')).includes('找不到这张号票'), 'not-found message');
+  await page.click('button[data-lang="en"]');
+  await until(async () => (await text(page, '#final')).includes('Ticket not found'), 'English');
+  await page.click('button[data-lang="zh-TW"]');
+  await until(async () => (await text(page, '#final')).includes('找不到這張號票'), 'Traditional Chinese');
+});
+
+test('the dashboard shows the hall live and its actions reach the server', async () => {
+  const tk = await issue('B');
+  const page = await newPage();
+  await page.goto(server.base + '/admin');
+  await page.fill('#loginUser', 'admin');
+  await page.fill('#loginPassword', USERS.admin);
+  await page.click('#loginSubmit');
+  await page.waitForSelector('#dash:not([hidden])');
+  await until(async () => (await page.locator('#windowsGrid .wcard').count()) === 4, 'four window cards');
+  // A display connects: the device table turns it online.
+  const display = await newPage();
+  await display.goto(server.base + '/');
+  await display.evaluate((token) => {
+    window.__ws = new WebSocket(`ws://${location.host}/ws`);
+    window.__ws.onopen = () => window.__ws.send(JSON.stringify({ type: 'hello', token }));
+  }, DISPLAY);
+  await until(async () => (await text(page, '#devBody tr[data-device="board-1"]')).includes('在线'), 'board-1 online');
+  // Pause and resume window 4 from its card.
+  await page.click('.wcard[data-window="4"] button[data-op="pause"]');
+  await until(async () => (await windowOf(4)).state === 'paused', 'window 4 paused on the server');
+  await until(async () => (await text(page, '.wcard[data-window="4"]')).includes('暂停'), 'the card says paused');
+  await page.click('.wcard[data-window="4"] button[data-op="resume"]');
+  await until(async () => (await windowOf(4)).state === 'open', 'window 4 open again');
+  // Close window 2 takes a second press to confirm.
+  await page.click('.wcard[data-window="2"] button[data-op="close"]');
+  await page.waitForTimeout(300);
+  equal((await windowOf(2)).state, 'open', 'one press does not close');
+  await page.click('.wcard[data-window="2"] button[data-op="close"]');
+  await until(async () => (await windowOf(2)).state === 'closed', 'window 2 closed');
+  await page.click('.wcard[data-window="2"] button[data-op="resume"]');
+  await until(async () => (await windowOf(2)).state === 'open', 'window 2 open again');
+  // Cancel a ticket by number; a wrong one is refused in words.
+  await page.fill('#cancelNumber', tk.number.toLowerCase());
+  await page.click('#cancelSubmit');
+  await until(async () => (await text(page, '#opsMessage')).includes(`${tk.number} 已取消`), 'cancelled message');
+  equal((await state()).tickets.some((t) => t.id === tk.id), false, 'the ticket is no longer open');
+  await page.fill('#cancelNumber', 'Z999');
+  await page.click('#cancelSubmit');
+  await until(async () => (await text(page, '#opsMessage')).includes('找不到'), 'refusal in words');
+  // The notice line.
+  await page.fill('#noticeText', '今天下午 5 点停止取号。');
+  await page.click('#noticeSubmit');
+  await until(async () => (await state()).notice === '今天下午 5 点停止取号。', 'the notice on the server');
+  // Services table and charts follow the events.
+  await issue('A');
+  await until(async () => Number(await text(page, '#svcBody tr[data-service="A"] td:nth-child(2)')) >= 1, 'A waiting count');
+  await page.waitForTimeout(2200);
+  const inked = await page.evaluate(() => {
+    const c = document.getElementById('chArrivals');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let blue = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] === 11 && d[i + 1] === 87 && d[i + 2] === 164) blue++;
+    return blue;
+  });
+  check(inked > 20, `the arrivals chart has bars (${inked} blue pixels)`);
+  check((await text(page, '#cfgServices')).includes('综合受理'), 'read-only configuration lists services');
+});
+
+test('screenshots of every page at desktop and phone sizes', async () => {
+  const shots = [];
+  const shoot = async (page, name, full = false) => {
+    const file = path.join(SCREENS, `web-${name}.png`);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: file, fullPage: full });
+    shots.push(file);
+  };
+  const adminPage = async (vp) => {
+    const adm = await newPage(vp);
+    await adm.goto(server.base + '/admin');
+    await adm.fill('#loginUser', 'admin');
+    await adm.fill('#loginPassword', USERS.admin);
+    await adm.click('#loginSubmit');
+    await adm.waitForSelector('#dash:not([hidden])');
+    await until(async () => (await adm.locator('#windowsGrid .wcard').count()) === 4, 'cards');
+    return adm;
+  };
+  // The dashboards open first, so their charts see the moment in the hall that follows.
+  const dashboards = { desktop: await adminPage(DESKTOP), phone: await adminPage(PHONE) };
+  const nums = [];
+  for (const s of ['A', 'A', 'B', 'C', 'A', 'B', 'C', 'A', 'C', 'B']) nums.push(await issue(s));
+  for (const n of [3, 4]) { await adminAt(n, 'call-next'); await adminAt(n, 'start'); }
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const n of [3, 4]) await adminAt(n, 'complete');
+  await adminAt(3, 'call-next');
+  await adminAt(3, 'start');
+  await adminAt(4, 'pause');
+  await http('POST', '/api/commands/notice', { text: '请携带本人身份证原件；过号请重新取号。', request_id: reqId('n') }, await admin());
+  const printer = await newPage();
+  await printer.goto(server.base + '/');
+  await printer.evaluate((token) => {
+    window.__ws = new WebSocket(`ws://${location.host}/ws`);
+    window.__ws.onopen = () => {
+      window.__ws.send(JSON.stringify({ type: 'hello', token }));
+      setTimeout(() => window.__ws.send(JSON.stringify({ type: 'device_status', status: 'paper_near_end', detail: 'paper roll almost empty' })), 200);
+    };
+  }, 'printer-token-0001-abcdef');
+
+  for (const [size, vp] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+    const idx = await newPage(vp);
+    await idx.goto(server.base + '/');
+    await until(async () => (await text(idx, '#health')).includes('服务器正常'), 'health line');
+    await shoot(idx, `index-${size}`);
+
+    const clerk = await newPage(vp);
+    await clerk.goto(server.base + '/clerk');
+    await shoot(clerk, `clerk-login-${size}`);
+    await clerk.fill('#loginUser', 'zhang');
+    await clerk.fill('#loginPassword', USERS.zhang);
+    await clerk.click('#loginSubmit');
+    await clerk.waitForSelector('#pickForm:not([hidden])');
+    await clerk.selectOption('#pickWindow', '1');
+    await clerk.click('#pickSubmit');
+    await clerk.waitForSelector('#banner', { state: 'hidden' });
+    if (size === 'desktop') {
+      await until(() => enabled(clerk, 'call-next'), 'call-next');
+      await clerk.keyboard.press('n');
+      await until(() => enabled(clerk, 'start'), 'start');
+      await clerk.keyboard.press('s');
+      await until(() => enabled(clerk, 'complete'), 'complete');
+    }
+    await until(async () => (await text(clerk, '#curNumber')).length > 0, 'a visitor');
+    await clerk.waitForTimeout(1200);  // the line refreshes after the call
+    await shoot(clerk, `clerk-${size}`, size === 'phone');
+
+    const adm = dashboards[size];
+    await until(async () => (await text(adm, '#devBody')).includes('纸将用完'), 'printer status on the dashboard');
+    await adm.waitForTimeout(2300);
+    await shoot(adm, `admin-${size}`, size === 'desktop');
+    if (size === 'phone') {
+      await adm.evaluate(() => document.getElementById('chArrivals').closest('section').scrollIntoView({ block: 'start' }));
+      await shoot(adm, 'admin-phone-charts');
+    }
+
+    const tkPage = await newPage(vp);
+    await tkPage.goto(`${server.base}/t/${nums[7].id}`);
+    await until(async () => (await text(tkPage, '#number')) === nums[7].number, 'ticket number');
+    await shoot(tkPage, `ticket-${size}`);
+  }
+  // The call on the phone, and the other languages.
+  const phone = await newPage(PHONE);
+  await phone.goto(`${server.base}/t/${nums[4].id}`);
+  await until(async () => (await text(phone, '#number')) === nums[4].number, 'ticket');
+  await adminAt(1, 'complete');
+  equal((await adminAt(1, 'call', { number: nums[4].number })).status, 200, "call the phone's ticket");
+  await until(async () => (await text(phone, '#goWindow')).length > 0, 'called');
+  await phone.waitForTimeout(4500);  // let the flash finish
+  await shoot(phone, 'ticket-called-phone');
+  const en = await newPage(PHONE, { locale: 'en-US' });
+  await en.goto(`${server.base}/t/${nums[9].id}`);
+  await until(async () => (await text(en, '#number')) === nums[9].number, 'ticket');
+  await shoot(en, 'ticket-en-phone');
+  const tw = await newPage(DESKTOP);
+  await tw.goto(server.base + '/clerk');
+  await tw.click('button[data-lang="zh-TW"]');
+  await tw.fill('#loginUser', 'li');
+  await tw.fill('#loginPassword', USERS.li);
+  await tw.click('#loginSubmit');
+  await tw.waitForSelector('#pickForm:not([hidden])');
+  await tw.selectOption('#pickWindow', '3');
+  await tw.click('#pickSubmit');
+  await tw.waitForSelector('#banner', { state: 'hidden' });
+  await until(async () => (await text(tw, '#curNumber')).length > 0, 'window 3 visitor');
+  await shoot(tw, 'clerk-zh-TW-desktop');
+  const enAdmin = dashboards.desktop;
+  await enAdmin.click('button[data-lang="en"]');
+  await enAdmin.waitForTimeout(2300);
+  await shoot(enAdmin, 'admin-en-desktop');
+  for (const f of shots) check(fs.statSync(f).size > 5000, `${f} is a real picture`);
+  console.log(`# screenshots in ${SCREENS}`);
+});
+
+// ---- Runner ----------------------------------------------------------------------------------
+
+const only = args.only;
+let passed = 0, failed = 0;
+const started = Date.now();
+try {
+  await server.start();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  let n = 0;
+  for (const tcase of tests) {
+    if (only && !tcase.name.includes(only)) continue;
+    n++;
+    const t0 = Date.now();
+    pageErrors.length = 0;
+    let error = null;
+    try {
+      if (!server.proc) await server.start();
+      await Promise.race([
+        tcase.fn(),
+        new Promise((_, reject) => setTimeout(() => reject(new Failure('test took over 60 s')), 60000)),
+      ]);
+      if (pageErrors.length) throw new Failure('uncaught errors in the page: ' + pageErrors.join('; '));
+    } catch (e) {
+      error = e;
+    }
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    if (!error) {
+      passed++;
+      console.log(`ok ${n} - ${tcase.name} (${secs} s)`);
+    } else {
+      failed++;
+      console.log(`not ok ${n} - ${tcase.name} (${secs} s)\n  ${String(error instanceof Failure ? error.message : error.stack).split('\n').join('\n  ')}`);
+      const last = openContexts.at(-1);
+      const pages = last ? last.pages() : [];
+      if (pages.length) {
+        const file = path.join(WORK, `failed-${n}.png`);
+        await pages[0].screenshot({ path: file, fullPage: true }).catch(() => {});
+        console.log(`  page at failure: ${file}`);
+      }
+    }
+    for (const c of openContexts) await c.close().catch(() => {});
+    openContexts = [];
+  }
+} catch (e) {
+  failed++;
+  console.log(`not ok - setting up: ${e.stack || e}`);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  await server.stop();
+  if (failed && server.log.trim()) console.log('# hallq-server stderr:\n# ' + server.log.trim().split('\n').slice(-20).join('\n# '));
+  // Keep the work dir (data, failure pictures) when something failed or --keep asks for it.
+  if (!args.keep && !failed) fs.rmSync(WORK, { recursive: true, force: true });
+  else console.log(`# kept ${WORK}`);
+}
+console.log(`# ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
