@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
 
   auto config = hallq::load_hall_config(config_path);
   if (!config) {
-    std::fprintf(stderr, "hallq-server: %s: %s\n", config_path.c_str(), config.error().message.c_str());
+    // The message already starts with the file's path.
+    std::fprintf(stderr, "hallq-server: %s\n", config.error().message.c_str());
     return 2;
   }
   if (always_open) config->rules.enforce_opening_hours = false;

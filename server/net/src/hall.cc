@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <future>
+#include <thread>
 #include <set>
 
 #include "commit_pipeline.h"
@@ -72,11 +74,20 @@ void Hall::arm_timer() {
 }
 
 void Hall::stop() {
-  if (!pipeline_) return;
-  asio::post(strand_, [this] {
-    stopped_ = true;
+  if (!pipeline_ || stop_requested_.exchange(true)) return;
+  std::promise<void> refused;
+  asio::post(strand_, [this, &refused] {
+    stopped_ = true;  // from here on new commands are refused, so the queue only shrinks
     timer_.cancel();
+    refused.set_value();
   });
+  // If the I/O threads are gone the strand never runs: then there is nobody to answer anyway.
+  if (refused.get_future().wait_for(std::chrono::seconds(2)) == std::future_status::ready) {
+    // Let every accepted command commit and its answer reach its session before stopping.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (pipeline_->pending() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   pipeline_->stop();
 }
 
@@ -96,6 +107,10 @@ void Hall::submit(Command command, core::Actor actor, std::function<void(Reply)>
   asio::post(strand_, [this, command = std::move(command), actor = std::move(actor),
                        done = std::move(done), started]() mutable {
     TimeMs t = now();
+    if (stopped_) {
+      done(error_reply(make_error(ErrorCode::busy, "the server is stopping: retry in a moment")));
+      return;
+    }
     if (!rate_allowed(actor, t)) {
       metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
       done(error_reply(make_error(ErrorCode::rate_limited,

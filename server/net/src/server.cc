@@ -110,9 +110,12 @@ void Server::stop() {
     impl_->stopped = true;
   }
   impl_->listener->close();
-  // Everything acknowledged is already durable; this finishes what is in flight.
+  // Everything acknowledged is already durable; this commits what is in flight and hands the
+  // answers to their connections.
   impl_->ctx.hall->stop();
   impl_->ctx.slow.join();
+  // The answers are queued on their connections' strands: a moment to write them out.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

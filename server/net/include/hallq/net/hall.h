@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -135,7 +136,8 @@ class Hall {
   };
   CachedSnapshot snapshot_cache_[2];  // [with_tickets]
   RateLimiter limiter_;
-  bool stopped_ = false;
+  bool stopped_ = false;                        // on the strand: refuse new commands
+  std::atomic<bool> stop_requested_{false};     // stop() runs once
 };
 
 }  // namespace hallq::net
