@@ -686,7 +686,8 @@ try {
       if (!server.proc) await server.start();
       await Promise.race([
         tcase.fn(),
-        new Promise((_, reject) => setTimeout(() => reject(new Failure('test took over 60 s')), 60000)),
+        // Generous: the screenshot case renders ~15 pages, and CI's two cores may be busy.
+        new Promise((_, reject) => setTimeout(() => reject(new Failure('test took over 180 s')), 180000)),
       ]);
       if (pageErrors.length) throw new Failure('uncaught errors in the page: ' + pageErrors.join('; '));
     } catch (e) {
