@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -138,6 +137,7 @@ class Run {
         double now = now_s();
         if (job.next_at < now - 0.1) job.next_at = now;  // behind: catch up at most 100 ms worth
         double at = job.next_at;
+        if (at >= job.deadline_s) break;  // a slot past the end: do not wait for it
         job.next_at += job.interval_s;
         co_await sleep_s(at - now);
       }
@@ -160,18 +160,22 @@ class Run {
       if (code == "transport") break;  // this lane's connection is gone
       if (code == "rate_limited" || code == "busy") co_await sleep_s(0.01);
     }
-    --job.lanes_running;
   }
 
-  // Runs `job` on every kiosk channel with `lanes` commands in flight on each; returns when done.
-  asio::awaitable<void> issue(IssueJob& job, std::size_t lanes) {
+  // Runs `job` on every kiosk channel with `lanes` commands in flight on each. Returns false if
+  // the lanes are not done within `timeout_s` (a server that stopped answering).
+  asio::awaitable<bool> issue(IssueJob& job, std::size_t lanes, double timeout_s) {
     for (std::size_t k = 0; k < kiosks_.size(); ++k) {
       for (std::size_t l = 0; l < lanes; ++l) {
         ++job.lanes_running;
-        asio::co_spawn(io_, issue_lane(job, kiosks_[k], plan_.kiosks[k], k * lanes + l), asio::detached);
+        asio::co_spawn(io_, issue_lane(job, kiosks_[k], plan_.kiosks[k], k * lanes + l),
+                       [&job](std::exception_ptr e) {
+                         if (e) ++job.errors["bench exception"];
+                         --job.lanes_running;
+                       });
       }
     }
-    co_await wait_until([&] { return job.lanes_running == 0; }, 1e9, 0.01);
+    co_return co_await wait_until([&] { return job.lanes_running == 0; }, timeout_s, 0.01);
   }
 
   json job_json(const IssueJob& job) const {
@@ -228,7 +232,6 @@ class Run {
         }
       }
     }
-    --clerks_running_;
   }
 
   // ---- the run
@@ -344,7 +347,10 @@ class Run {
       job.limit = job.list.size();
       job.deadline_s = 1e18;
       double t0 = now_s();
-      co_await issue(job, lanes);
+      if (!co_await issue(job, lanes, 600)) {
+        fail("preissue: tickets still unanswered after 600 s");
+        co_return;
+      }
       progress("preissue: %zu tickets in %.1f s", job.acked, now_s() - t0);
       setup["preissue"] = job_json(job);
     }
@@ -365,7 +371,10 @@ class Run {
       job.limit = job.list.size();
       job.deadline_s = 1e18;
       double t0 = now_s();
-      co_await issue(job, lanes);
+      if (!co_await issue(job, lanes, 600)) {
+        fail("prefill: tickets still unanswered after 600 s");
+        co_return;
+      }
       progress("prefill: %zu tickets for %zu windows in %.1f s", job.acked, clerks_.size(), now_s() - t0);
       setup["prefill"] = job_json(job);
     }
@@ -428,7 +437,12 @@ class Run {
              o_.kiosks == 0 ? "" : (o_.issue_rate > 0 ? " (paced)" : " flat out"));
 
     clerks_running_ = clerks_.size();
-    for (auto& c : clerks_) asio::co_spawn(io_, clerk_loop(c, start_s, deadline_s), asio::detached);
+    for (auto& c : clerks_) {
+      asio::co_spawn(io_, clerk_loop(c, start_s, deadline_s), [this](std::exception_ptr e) {
+        if (e) ++call_errors_["bench exception"];
+        --clerks_running_;
+      });
+    }
     IssueJob kiosk_job;
     kiosk_job.name = "kiosks";
     kiosk_job.limit = o_.kiosks > 0 ? o_.max_tickets : 0;
@@ -437,7 +451,8 @@ class Run {
     kiosk_job.next_at = start_s;
     bool kiosks_done = o_.kiosks == 0;
     if (!kiosks_done) {
-      asio::co_spawn(io_, issue(kiosk_job, lanes), [&](std::exception_ptr) { kiosks_done = true; });
+      asio::co_spawn(io_, issue(kiosk_job, lanes, o_.duration_s + 60),
+                     [&](std::exception_ptr, bool) { kiosks_done = true; });
     }
     double last_sample = 0, last_print = now_s();
     co_await wait_until(
