@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <sys/resource.h>
+
 #include "hallq/hall_config.h"
 #include "hallq/net/server.h"
 
@@ -84,6 +86,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (always_open) config->rules.enforce_opening_hours = false;
+
+  // Every display, kiosk and console holds a socket; Debian's default soft limit of 1,024 open
+  // files would stop a large hall at about a thousand screens. Take the hard limit.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) std::perror("hallq-server: raising the open-files limit");
+  }
 
   // Signals are taken synchronously by this thread; the I/O threads never see them.
   sigset_t signals;

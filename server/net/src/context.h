@@ -4,6 +4,8 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
+
 #include "hallq/net/auth.h"
 #include "hallq/net/hall.h"
 #include "hallq/net/metrics.h"
@@ -17,6 +19,12 @@ struct Context {
   std::unique_ptr<Auth> auth;
   Metrics metrics;
   RateLimiter login_limiter;  // per user name and per peer address
+  // Requests read but not yet answered on the wire. Stopping waits for this to reach zero, so a
+  // command committed just before SIGTERM still gets its answer.
+  std::atomic<std::int64_t> answers_owed{0};
+  // Set when stopping: requests read from now on are refused at once and their connections
+  // closed, so the count above can reach zero under a steady load.
+  std::atomic<bool> stopping{false};
   boost::asio::thread_pool slow{1};
 };
 

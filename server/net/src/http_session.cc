@@ -1,6 +1,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <cerrno>
 #include <iostream>
 
 #include "sessions.h"
@@ -16,7 +17,7 @@ using tcp = asio::ip::tcp;
 // ---- Listener ---------------------------------------------------------------------------------
 
 Listener::Listener(asio::io_context& io, Context& ctx, tcp::endpoint endpoint, beast::error_code& ec)
-    : io_(io), ctx_(ctx), acceptor_(asio::make_strand(io)) {
+    : io_(io), ctx_(ctx), acceptor_(asio::make_strand(io)), backoff_(acceptor_.get_executor()) {
   acceptor_.open(endpoint.protocol(), ec);
   if (ec) return;
   acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -32,6 +33,7 @@ void Listener::close() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     beast::error_code ignored;
     self->acceptor_.close(ignored);
+    self->backoff_.cancel();
   });
 }
 
@@ -41,16 +43,30 @@ void Listener::accept() {
   acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (!ec) {
+      self->reported_no_descriptors_ = false;
       auto open = std::size_t(std::max<std::int64_t>(
           0, self->ctx_.metrics.http_connections.load() + self->ctx_.metrics.ws_connections.load()));
       if (open >= self->ctx_.options.max_connections) {
         beast::error_code ignored;
         socket.close(ignored);  // over the limit: refuse rather than degrade everyone
       } else {
+        beast::error_code ignored;
+        // Small answers and events must leave at once, not wait for Nagle's 40 ms.
+        socket.set_option(tcp::no_delay(true), ignored);
         std::make_shared<HttpSession>(std::move(socket), self->ctx_)->run();
       }
-    } else if (ec == asio::error::no_descriptors) {
-      std::cerr << "hallq: accept: out of file descriptors\n";
+    } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+      // Accepting again at once would fail again at once: the loop would spin and flood the log.
+      // Connections wait in the backlog until a descriptor is free.
+      if (!self->reported_no_descriptors_)
+        std::cerr << "hallq: accept: out of file descriptors (" << ec.message()
+                  << "); retrying every 100 ms. Raise the open-files limit (ulimit -n).\n";
+      self->reported_no_descriptors_ = true;
+      self->backoff_.expires_after(std::chrono::milliseconds(100));
+      self->backoff_.async_wait([self](beast::error_code ec) {
+        if (!ec && self->acceptor_.is_open()) self->accept();
+      });
+      return;
     }
     self->accept();
   });
@@ -65,7 +81,10 @@ HttpSession::HttpSession(tcp::socket&& socket, Context& ctx) : stream_(std::move
   if (!ec) peer_ = ep.address().to_string();
 }
 
-HttpSession::~HttpSession() { ctx_.metrics.http_connections.fetch_sub(1, std::memory_order_relaxed); }
+HttpSession::~HttpSession() {
+  ctx_.metrics.http_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (owes_answer_) ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void HttpSession::run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -87,6 +106,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     return;
   }
+  owes_answer_ = true;  // a request, or a malformed one: either way it gets an answer
+  ctx_.answers_owed.fetch_add(1, std::memory_order_relaxed);
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
     ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
     auto e = make_error(ErrorCode::payload_too_large,
@@ -104,11 +125,17 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     return write(HttpReply{400, error_reply(make_error(ErrorCode::bad_request, "malformed HTTP request: " + ec.message())).body});
   }
   request_ = parser_->release();
+  if (ctx_.stopping) {
+    request_.keep_alive(false);
+    return write(HttpReply{503, error_reply(make_error(ErrorCode::busy, "the server is stopping: retry in a moment")).body});
+  }
   if (websocket::is_upgrade(request_)) {
     if (request_.target() != "/ws") {
       request_.keep_alive(false);
       return write(HttpReply{404, error_reply(make_error(ErrorCode::not_found, "WebSocket lives at /ws")).body});
     }
+    owes_answer_ = false;  // the handshake's answer is the WebSocket session's
+    ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
     std::make_shared<WebSocketSession>(std::move(stream_), ctx_)->run(std::move(request_));
     return;
   }
@@ -134,6 +161,10 @@ void HttpSession::write(HttpReply reply) {
 
 void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
   response_.reset();
+  if (owes_answer_) {
+    owes_answer_ = false;
+    ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
+  }
   if (ec) return;
   if (!keep_alive) {
     beast::error_code ignored;

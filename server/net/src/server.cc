@@ -1,6 +1,7 @@
 #include "hallq/net/server.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 
 #include <sodium.h>
@@ -8,6 +9,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -48,6 +50,9 @@ struct Server::Impl {
   // strand, the acceptor) is released first, in ~Impl.
   Context ctx;
   asio::io_context io;
+  // Keeps io.run() going while stopping: with the acceptor closed and the timers cancelled, the
+  // only work left may be answers the commit thread has yet to post, which asio cannot see.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
   std::mutex mu;
@@ -96,6 +101,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
 
 void Server::start() {
   impl_->ctx.hall->start();
+  impl_->work.emplace(impl_->io.get_executor());
   impl_->listener->run();
   for (int i = 0; i < std::max(1, impl_->ctx.options.threads); ++i)
     impl_->threads.emplace_back([this] { impl_->io.run(); });
@@ -110,12 +116,19 @@ void Server::stop() {
     impl_->stopped = true;
   }
   impl_->listener->close();
+  impl_->ctx.stopping = true;
   // Everything acknowledged is already durable; this commits what is in flight and hands the
   // answers to their connections.
   impl_->ctx.hall->stop();
   impl_->ctx.slow.join();
-  // The answers are queued on their connections' strands: a moment to write them out.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The answers are queued on their connections' strands: wait until each is written (or its
+  // client has gone), however busy the machine, but not forever.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (impl_->ctx.answers_owed.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  // Written means handed to the kernel; a moment more lets it leave before the sockets close.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  impl_->work.reset();
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -31,6 +31,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::io_context& io_;
   Context& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_;  // out of file descriptors: wait instead of spinning
+  bool reported_no_descriptors_ = false;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -52,6 +54,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   HttpRequest request_;
   std::shared_ptr<void> response_;  // keeps the response alive during async_write
+  bool owes_answer_ = false;        // counted in ctx_.answers_owed until the answer is written
 };
 
 class WebSocketSession : public Subscriber, public std::enable_shared_from_this<WebSocketSession> {
@@ -66,13 +69,17 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   struct Outgoing {
     std::shared_ptr<const std::string> message;
     Kind kind;
+    bool answer = false;  // the result of a command: counted in ctx_.answers_owed until written
   };
   void on_accept(boost::beast::error_code ec);
   void read();
   void on_read(boost::beast::error_code ec, std::size_t);
   void handle(const std::string& text);
-  void send(std::shared_ptr<const std::string> message, Kind kind);  // on the session strand
-  void reply(nlohmann::json j);                                      // on the session strand
+  void send(std::shared_ptr<const std::string> message, Kind kind, bool answer = false);  // on the session strand
+  void reply(nlohmann::json j, bool answer = false);                                      // on the session strand
+  void error(ErrorCode code, std::string message);                 // {"type":"error",...}
+  void resync();                                                   // behind: a snapshot replaces the backlog
+  void forget_unsent_events();
   void write_next();
   void on_write(boost::beast::error_code ec, std::size_t);
   void drop(const char* why);                                // abrupt: for a stuck peer
@@ -86,7 +93,10 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   std::string visitor_ticket_;        // set by hello with a ticket id (a visitor's phone)
   std::deque<Outgoing> queue_;        // queue_.front() is being written while writing_
   std::size_t queued_bytes_ = 0;
+  std::size_t answers_owed_ = 0;   // command results not yet written
   bool writing_ = false;
+  bool awaiting_snapshot_ = false;  // events until it arrives are in it
+  std::chrono::steady_clock::time_point write_started_;
   bool closed_ = false;
   std::optional<boost::beast::websocket::close_reason> close_after_;
 };

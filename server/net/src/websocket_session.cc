@@ -27,6 +27,8 @@ bool wants_tickets(Role r) { return r == Role::admin || r == Role::clerk || r ==
 
 WebSocketSession::~WebSocketSession() {
   ctx_.metrics.ws_connections.fetch_sub(1, std::memory_order_relaxed);
+  // Results that never reached the client (it left, or was dropped) are owed no more.
+  if (answers_owed_) ctx_.answers_owed.fetch_sub(std::int64_t(answers_owed_), std::memory_order_relaxed);
   // At shutdown the hall may already be gone.
   if (actor_ && is_device(actor_->role) && ctx_.hall) ctx_.hall->device_connected(actor_->name, false);
 }
@@ -54,7 +56,7 @@ void WebSocketSession::on_accept(beast::error_code ec) {
   hello_timer_.expires_after(ctx_.options.ws_hello_timeout);
   hello_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->actor_ || !self->visitor_ticket_.empty() || self->closed_) return;
-    self->reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", "no hello within the time limit"}}}});
+    self->error(ErrorCode::unauthorized, "no hello within the time limit");
     self->close_after_sending({websocket::close_code::policy_error, "no hello"});
   });
   read();
@@ -77,14 +79,18 @@ void WebSocketSession::on_read(beast::error_code ec, std::size_t) {
   if (!closed_) read();
 }
 
-void WebSocketSession::reply(json j) {
-  send(std::make_shared<const std::string>(j.dump()), Kind::reply);
+void WebSocketSession::reply(json j, bool answer) {
+  send(std::make_shared<const std::string>(j.dump()), Kind::reply, answer);
+}
+
+void WebSocketSession::error(ErrorCode code, std::string message) {
+  reply(json{{"type", "error"}, {"error", {{"code", to_string(code)}, {"message", std::move(message)}}}});
 }
 
 void WebSocketSession::handle(const std::string& text) {
   auto bad = [this](ErrorCode code, std::string message) {
     ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    reply(json{{"type", "error"}, {"error", {{"code", to_string(code)}, {"message", std::move(message)}}}});
+    error(code, std::move(message));
   };
   auto parsed = parse_json_body(text);
   if (!parsed) return bad(ErrorCode::bad_request, parsed.error().message);
@@ -105,7 +111,7 @@ void WebSocketSession::handle(const std::string& text) {
       hello_timer_.cancel();
       ctx_.hall->watch_ticket(weak_from_this(), ticket, [self = shared_from_this()](Error e) {
         asio::post(self->ws_.get_executor(), [self, e] {
-          self->reply(json{{"type", "error"}, {"error", {{"code", to_string(e.code)}, {"message", e.message}}}});
+          self->error(e.code, e.message);
           self->close_after_sending({websocket::close_code::policy_error, "unknown ticket"});
         });
       });
@@ -115,7 +121,7 @@ void WebSocketSession::handle(const std::string& text) {
     if (auto s = r.finish(); !s) return bad(ErrorCode::bad_request, s.error().message);
     auto actor = ctx_.auth->authenticate(token, ctx_.hall->now());
     if (!actor) {
-      reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", actor.error().message}}}});
+      error(ErrorCode::unauthorized, actor.error().message);
       return close_after_sending({websocket::close_code::policy_error, "unauthorized"});
     }
     actor_ = std::move(*actor);
@@ -134,7 +140,7 @@ void WebSocketSession::handle(const std::string& text) {
     return;
   }
   if (!actor_ && visitor_ticket_.empty()) {
-    reply(json{{"type", "error"}, {"error", {{"code", "unauthorized"}, {"message", "say hello with a token first"}}}});
+    error(ErrorCode::unauthorized, "say hello with a token first");
     return close_after_sending({websocket::close_code::policy_error, "hello first"});
   }
   if (type == "ping") return reply(json{{"type", "pong"}, {"server_time", ctx_.hall->now()}});
@@ -170,12 +176,19 @@ void WebSocketSession::handle(const std::string& text) {
     std::string name = j.contains("command") && j["command"].is_string() ? j["command"].get<std::string>() : "";
     json request_id = j.contains("request_id") ? j["request_id"] : json();
     if (name.empty()) return bad(ErrorCode::bad_request, "/command: missing: name the command, e.g. \"call-next\"");
+    auto refuse = [&](const Error& e) {
+      reply(json{{"type", "result"}, {"request_id", request_id}, {"ok", false}, {"status", http_status_for(e.code)},
+                 {"error", {{"code", to_string(e.code)}, {"message", e.message}}}});
+    };
     auto command = parse_command(name, j);
     if (!command) {
       ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      return reply(json{{"type", "result"}, {"request_id", request_id}, {"ok", false}, {"status", http_status_for(command.error().code)},
-                        {"error", {{"code", to_string(command.error().code)}, {"message", command.error().message}}}});
+      return refuse(command.error());
     }
+    // Refused here, not by the hall, so that the answers still owed while stopping only shrink.
+    if (ctx_.stopping) return refuse(make_error(ErrorCode::busy, "the server is stopping: retry in a moment"));
+    ++answers_owed_;
+    ctx_.answers_owed.fetch_add(1, std::memory_order_relaxed);
     ctx_.hall->submit(std::move(*command), *actor_, [self = shared_from_this(), request_id](Reply r) {
       asio::post(self->ws_.get_executor(), [self, request_id, r = std::move(r)] {
         json body = json::parse(r.body, nullptr, false);
@@ -185,7 +198,7 @@ void WebSocketSession::handle(const std::string& text) {
         } else {
           out["error"] = body.is_object() && body.contains("error") ? body["error"] : json(r.body);
         }
-        self->reply(std::move(out));
+        self->reply(std::move(out), true);
       });
     });
     return;
@@ -199,30 +212,53 @@ void WebSocketSession::deliver(std::shared_ptr<const std::string> message, bool 
   });
 }
 
-void WebSocketSession::send(std::shared_ptr<const std::string> message, Kind kind) {
-  if (closed_ || close_after_) return;
+void WebSocketSession::send(std::shared_ptr<const std::string> message, Kind kind, bool answer) {
+  if (closed_ || close_after_) return;  // an unsent answer stays owed until the destructor
   if (kind == Kind::snapshot) {
     // A snapshot supersedes every unsent event and snapshot (their seqs are all older);
     // replies to this client's own commands stay.
-    auto first = queue_.begin() + (writing_ ? 1 : 0);
-    for (auto it = first; it != queue_.end();) {
-      if (it->kind != Kind::reply) {
-        if (it->kind == Kind::snapshot) ctx_.metrics.ws_snapshots_replaced.fetch_add(1, std::memory_order_relaxed);
-        queued_bytes_ -= it->message->size();
-        it = queue_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  } else if (queue_.size() >= ctx_.options.ws_queue_messages ||
-             queued_bytes_ + message->size() > ctx_.options.ws_queue_bytes) {
-    // Behind for good: close; the client reconnects and resyncs from a snapshot.
+    forget_unsent_events();
+    awaiting_snapshot_ = false;
+  } else if (kind == Kind::event) {
+    if (awaiting_snapshot_) return;  // the snapshot on its way already includes this event
+    if (queue_.size() >= ctx_.options.ws_queue_messages ||
+        queued_bytes_ + message->size() > ctx_.options.ws_queue_bytes)
+      return resync();
+  }
+  queued_bytes_ += message->size();
+  queue_.push_back(Outgoing{std::move(message), kind, answer});
+  if (!writing_) write_next();
+}
+
+// A burst (a day rollover expiring hundreds of tickets, a flood of kiosks) outran this client.
+// Rather than close it, and have a whole hall of screens reconnect at once, drop its backlog and
+// send one fresh snapshot. Only a client whose socket has stopped taking bytes is closed.
+void WebSocketSession::resync() {
+  if (writing_ && std::chrono::steady_clock::now() - write_started_ > ctx_.options.ws_stall_timeout) {
+    ctx_.metrics.ws_closed_slow.fetch_add(1, std::memory_order_relaxed);
+    return drop("client stopped reading");
+  }
+  if (!actor_) {  // a visitor's phone gets views, not events; nothing to resync from
     ctx_.metrics.ws_closed_slow.fetch_add(1, std::memory_order_relaxed);
     return drop("client fell behind");
   }
-  queued_bytes_ += message->size();
-  queue_.push_back(Outgoing{std::move(message), kind});
-  if (!writing_) write_next();
+  ctx_.metrics.ws_resynced.fetch_add(1, std::memory_order_relaxed);
+  forget_unsent_events();
+  awaiting_snapshot_ = true;
+  ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
+}
+
+void WebSocketSession::forget_unsent_events() {
+  auto first = queue_.begin() + (writing_ ? 1 : 0);
+  for (auto it = first; it != queue_.end();) {
+    if (it->kind != Kind::reply) {
+      if (it->kind == Kind::snapshot) ctx_.metrics.ws_snapshots_replaced.fetch_add(1, std::memory_order_relaxed);
+      queued_bytes_ -= it->message->size();
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void WebSocketSession::write_next() {
@@ -235,6 +271,7 @@ void WebSocketSession::write_next() {
     return;
   }
   writing_ = true;
+  write_started_ = std::chrono::steady_clock::now();
   ws_.text(true);
   ws_.async_write(asio::buffer(*queue_.front().message),
                   [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_write(ec, n); });
@@ -247,6 +284,10 @@ void WebSocketSession::on_write(beast::error_code ec, std::size_t) {
     return;
   }
   ctx_.metrics.ws_messages_sent.fetch_add(1, std::memory_order_relaxed);
+  if (queue_.front().answer) {
+    --answers_owed_;
+    ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
+  }
   queued_bytes_ -= queue_.front().message->size();
   queue_.pop_front();
   write_next();

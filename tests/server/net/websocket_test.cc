@@ -173,6 +173,7 @@ TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
   net::ServerOptions o;
   o.ws_queue_messages = 8;
   o.ws_send_buffer = 4096;
+  o.ws_stall_timeout = 200ms;  // behind with a write stuck this long: closed, not resynced
   start(o);
   int stuck = connect_stuck_display(port_);
   ASSERT_GE(stuck, 0);
@@ -194,6 +195,51 @@ TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
   auto metrics = c.get("/metrics").body;
   EXPECT_NE(metrics.find("hallq_websocket_closed_slow_total 1"), std::string::npos) << metrics;
   ::close(stuck);
+}
+
+// The day rolls over with every ticket still open: one command brings dozens of events at once,
+// more than a client's queue holds. Each screen gets one fresh snapshot instead of being closed
+// (which would have the whole hall reconnect together), then the events after it.
+TEST_F(WebSocketTest, BurstLargerThanTheQueueResyncsWithASnapshotInsteadOfClosing) {
+  FakeClock clock;
+  net::ServerOptions o;
+  o.clock = clock.fn();
+  o.ws_queue_messages = 8;
+  start(o);
+  client::WsClient ws;
+  auto snap = hello(ws, kDisplayToken);
+  const std::string first_day = snap["business_day"];
+  auto c = http();
+  constexpr int kOpen = 30;
+  for (int i = 0; i < kOpen; ++i)
+    ASSERT_EQ(c.post("/api/tickets", {{"service", i % 2 ? "A" : "B"}, {"request_id", "b" + std::to_string(i)}}, kKioskToken).status, 201);
+  std::uint64_t seq = snap["seq"];
+  for (int i = 0; i < kOpen; ++i) {
+    auto e = ws.receive_type("event", 5s);
+    ASSERT_TRUE(e) << "ticket event " << i;
+    EXPECT_EQ(e->at("seq").get<std::uint64_t>(), ++seq);
+  }
+
+  clock.advance_ms(24 * 3600 * 1000);  // the next morning: the first ticket expires yesterday's 30
+  auto r = c.post("/api/tickets", {{"service", "A"}, {"request_id", "next-day"}}, kKioskToken);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto day = ws.receive_type("snapshot", 5s);
+  ASSERT_TRUE(day) << "no snapshot after the burst: was the display closed?";
+  EXPECT_NE(day->at("business_day").get<std::string>(), first_day);
+  EXPECT_GE(day->at("seq").get<std::uint64_t>(), seq + kOpen + 2) << "30 expiries, the rollover, the new ticket";
+  auto& services = day->at("services");
+  int waiting = 0;
+  for (const auto& sv : services) waiting += sv.at("waiting").get<int>();
+  EXPECT_EQ(waiting, 1) << "only today's ticket waits";
+
+  // And the stream goes on from the snapshot, with no gap.
+  ASSERT_EQ(c.post("/api/tickets", {{"service", "B"}, {"request_id", "after"}}, kKioskToken).status, 201);
+  auto e = ws.receive_type("event", 5s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("seq").get<std::uint64_t>(), day->at("seq").get<std::uint64_t>() + 1);
+  auto metrics = c.get("/metrics").body;
+  EXPECT_NE(metrics.find("hallq_websocket_resynced_total 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("hallq_websocket_closed_slow_total 0"), std::string::npos) << metrics;
 }
 
 TEST_F(WebSocketTest, DisplayResyncsAfterServerRestart) {

@@ -38,6 +38,7 @@ struct Metrics {
   std::atomic<std::uint64_t> ws_messages_sent{0};
   std::atomic<std::uint64_t> ws_closed_slow{0};    // closed for falling behind
   std::atomic<std::uint64_t> ws_snapshots_replaced{0};
+  std::atomic<std::uint64_t> ws_resynced{0};       // behind clients sent a snapshot instead of a burst
   std::atomic<std::uint64_t> bad_requests{0};      // malformed input of any kind
   LatencyHistogram commit_latency;                 // one transaction, BEGIN to COMMIT
   LatencyHistogram command_latency;                // command received to durable

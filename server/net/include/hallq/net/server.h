@@ -28,6 +28,7 @@ struct ServerOptions {
   std::chrono::seconds ws_idle_timeout{60};     // no traffic at all (pings count) closes
   std::size_t ws_queue_messages = 1024;         // unsent messages before a client is "behind"
   std::size_t ws_queue_bytes = 8 * 1024 * 1024;
+  std::chrono::milliseconds ws_stall_timeout{5000};  // a behind client whose write is stuck this long is closed
   int ws_send_buffer = 0;                       // SO_SNDBUF per client; 0 = the kernel's default
   std::size_t max_connections = 20000;          // beyond this, new connections are closed
   std::size_t max_pending_commands = 20000;     // commit queue bound; beyond: 503 busy
