@@ -4,6 +4,8 @@ import {
   addStrings, initLang, onLangChange, t, nameOf, windowName, duration, clock, el, errorText, api,
   newRequestId, LiveSocket, SeqTracker, loadSession, saveSession,
 } from '/common.js';
+import { mountReportsPanel } from '/report.js';
+import { mountQualityPanel } from '/quality.js';
 
 addStrings({
   'zh-CN': {
@@ -160,8 +162,12 @@ function needLogin(error) {
   show('login');
 }
 
+let reportsPanel = null;
+const quality = mountQualityPanel($('qualityPanel'), () => (S.session ? S.session.token : null), () => Date.now() + S.skew);
 function enterDash() {
   show('dash');
+  if (!reportsPanel) reportsPanel = mountReportsPanel($('reportsPanel'), () => (S.session ? S.session.token : null));
+  else reportsPanel.refresh();
   live.start();
   render();
 }
@@ -220,12 +226,14 @@ function applySnapshot(snap) {
   }]));
   S.devices = new Map((snap.devices || []).map((d) => [d.id, d]));
   S.calls = (snap.recent_calls || []).slice(0, 20);
+  quality.snapshot(snap);
   if (S.day !== snap.business_day) loadSeen(snap.business_day);
   for (const tk of S.tickets.values()) remember(tk);
   if (document.activeElement !== $('noticeText')) $('noticeText').value = S.notice;
 }
 
 function applyEvent(e) {
+  quality.event(e);
   if (e.ticket) {
     remember(e.ticket);
     const open = ['waiting', 'called', 'serving', 'held'].includes(e.ticket.state);
@@ -376,6 +384,7 @@ function render() {
   renderServices();
   renderDevices();
   renderCalls();
+  quality.render();
   renderNoticeBytes();
   renderConfig();
   drawCharts();

@@ -96,6 +96,19 @@ addStrings({
   },
 });
 
+// Service quality (issue 6): the server's overdue alerts for this window, and the rating prompt.
+addStrings({
+  'zh-CN': { 'a.request-rating': '请评价', 'done.request-rating': '已请 {n} 评价',
+    'alert.srv.wait': '{n} 等候已超过 {m} 分钟（超时预警）', 'alert.srv.service': '{n} 办理已超过 {m} 分钟（超时预警）',
+    'alert.srv.idle': '本窗口空闲已超过 {m} 分钟（超时预警）' },
+  'zh-TW': { 'a.request-rating': '請評價', 'done.request-rating': '已請 {n} 評價',
+    'alert.srv.wait': '{n} 等候已超過 {m} 分鐘（超時預警）', 'alert.srv.service': '{n} 辦理已超過 {m} 分鐘（超時預警）',
+    'alert.srv.idle': '本窗口閒置已超過 {m} 分鐘（超時預警）' },
+  'en': { 'a.request-rating': 'Ask for rating', 'done.request-rating': 'Rating asked of {n}',
+    'alert.srv.wait': '{n} has waited over {m} min (overdue)', 'alert.srv.service': '{n} has been served over {m} min (overdue)',
+    'alert.srv.idle': 'This window has been idle over {m} min (overdue)' },
+});
+
 const SESSION_KEY = 'hallq.clerk.session';
 const WINDOW_KEY = 'hallq.clerk.window';
 const $ = (id) => document.getElementById(id);
@@ -116,6 +129,8 @@ const S = {
   busy: null,                          // the action whose request is in flight
   unanswered: null,                    // {key, id}: a press that got no answer; the next same press reuses the id
   relogin: false,
+  alerts: new Map(),                   // id -> the server's active overdue alerts
+  lastDone: new Map(),                 // window -> {id, rated}: the visit request-rating asks about
 };
 
 const serverNow = () => Date.now() + S.skew;
@@ -326,6 +341,7 @@ function applySnapshot(snap) {
   S.hall = snap.hall;
   S.services = new Map(snap.services.map((s) => [s.code, s]));
   S.tickets = new Map((snap.tickets || []).map((tk) => [tk.id, tk]));
+  S.alerts = new Map((snap.alerts || []).map((a) => [a.id, a]));
   const byNumber = new Map((snap.tickets || []).map((tk) => [tk.number, tk.id]));
   S.windows = new Map(snap.windows.map((w) => [w.number, {
     number: w.number, name: w.name, services: w.services || [], state: w.state, state_since: w.state_since,
@@ -362,7 +378,18 @@ function applyEvent(e) {
     const s = S.services.get(l.service);
     if (s) Object.assign(s, l);
   }
+  if (e.alert) {
+    if (e.event === 'alert_raised') S.alerts.set(e.alert.id, e.alert);
+    else S.alerts.delete(e.alert.id);
+  }
+  if (e.event === 'service_completed' && e.ticket && e.ticket.state === 'done' && e.window) {
+    S.lastDone.set(e.window.number, { id: e.ticket.id, number: e.ticket.number, rated: !!e.ticket.rating });
+  }
+  if (e.event === 'ticket_rated' && e.ticket) {
+    for (const d of S.lastDone.values()) if (d.id === e.ticket.id) d.rated = true;
+  }
   if (e.event === 'day_rolled_over') {
+    S.lastDone.clear();
     S.synced = false;
     S.seq.reset();
     live.send({ type: 'snapshot' });
@@ -422,7 +449,7 @@ setInterval(() => { if (S.synced && !$('console').hidden) refreshQueue(); }, 200
 
 // ---- Commands --------------------------------------------------------------------------------
 
-const ACTIONS = ['call-next', 'recall', 'no-show', 'start', 'complete', 'transfer', 'hold', 'pause', 'resume', 'callback'];
+const ACTIONS = ['call-next', 'recall', 'no-show', 'start', 'complete', 'transfer', 'hold', 'pause', 'resume', 'callback', 'request-rating'];
 
 function myWindow() { return S.windows.get(S.window); }
 function currentTicket() { const w = myWindow(); return w && w.currentId ? S.tickets.get(w.currentId) : null; }
@@ -438,6 +465,7 @@ function canDo(action) {
     case 'pause': return w.state === 'open';
     case 'resume': return w.state !== 'open';
     case 'callback': return w.held.length > 0;
+    case 'request-rating': { const d = S.lastDone.get(S.window); return !!d && !d.rated; }
     default: return false;
   }
 }
@@ -468,7 +496,9 @@ async function act(action, fields = {}) {
     setMessage(`${errorText(r.error)} · ${t('unanswered')}`, 'error');
   } else {
     S.unanswered = null;
-    if (r.ok) {
+    if (r.ok && action === 'request-rating') {
+      setMessage(t('done.request-rating', { n: r.data.number }), 'ok');
+    } else if (r.ok) {
       applyResult(action, r.data);
       const num = r.data.ticket ? r.data.ticket.number : '';
       const queued = action === 'callback' && r.data.called === false;
@@ -700,6 +730,14 @@ function renderAlerts(cur) {
       if (limit && m >= limit) { count++; longest = Math.max(longest, m); }
     }
     if (count) out.push(t('alert.wait', { c: count, m: longest }));
+  }
+  // The server's alerts (超时预警): this window's, and waits in the lines it calls from.
+  const w = myWindow();
+  for (const a of S.alerts.values()) {
+    const here = a.window === S.window || (a.kind === 'wait' && !a.window && w && w.services.includes(a.service));
+    if (!here) continue;
+    const m = Math.floor((now - a.since) / 60000);
+    out.push(t('alert.srv.' + a.kind, { n: a.number || '', m }));
   }
   const text = out.join('\n');
   if (box.dataset.text === text) return;

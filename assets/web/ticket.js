@@ -2,7 +2,21 @@
 // once called, which window to go to, with vibration and a chime where the phone allows. Live
 // over the WebSocket ({"type":"hello","ticket":id}); polls GET /api/tickets/{id} every 5 s when
 // the socket fails. It only ever asks about this one ticket.
-import { addStrings, initLang, onLangChange, t, nameOf, windowName, clock, api, LiveSocket } from '/common.js';
+import { addStrings, initLang, onLangChange, t, nameOf, windowName, clock, api, newRequestId, LiveSocket } from '/common.js';
+
+// 好差评: the visitor rates a finished visit once, from 5 非常满意 to 1 非常不满意.
+addStrings({
+  'zh-CN': { 'rate.ask': '请您对本次服务作出评价', 'rate.5': '非常满意', 'rate.4': '满意', 'rate.3': '基本满意',
+    'rate.2': '不满意', 'rate.1': '非常不满意', 'rate.done': '您的评价：{l}。感谢您的反馈！',
+    'rate.bad': '我们会在规定时限内回访并整改。', 'rate.failed': '评价未能提交：{e}' },
+  'zh-TW': { 'rate.ask': '請您對本次服務作出評價', 'rate.5': '非常滿意', 'rate.4': '滿意', 'rate.3': '基本滿意',
+    'rate.2': '不滿意', 'rate.1': '非常不滿意', 'rate.done': '您的評價：{l}。感謝您的回饋！',
+    'rate.bad': '我們會在規定時限內回訪並改善。', 'rate.failed': '評價未能送出：{e}' },
+  'en': { 'rate.ask': 'Please rate the service you received', 'rate.5': 'Very satisfied', 'rate.4': 'Satisfied',
+    'rate.3': 'Fairly satisfied', 'rate.2': 'Dissatisfied', 'rate.1': 'Very dissatisfied',
+    'rate.done': 'Your rating: {l}. Thank you!', 'rate.bad': 'We will call you back and put it right.',
+    'rate.failed': 'The rating was not sent: {e}' },
+});
 
 addStrings({
   'zh-CN': {
@@ -159,6 +173,57 @@ document.addEventListener('visibilitychange', () => { if (!document.hidden && mo
 
 // ---- Rendering -------------------------------------------------------------------------------
 
+// ---- Rating ----------------------------------------------------------------------------------
+
+let rating = false;  // a request is on its way
+let rateError = '';
+async function rate(level) {
+  if (rating || !view || view.ticket.rating) return;
+  rating = true;
+  rateError = '';
+  renderRating();
+  const r = await api('POST', `/api/tickets/${encodeURIComponent(id)}/rating`,
+    { body: { level, request_id: newRequestId('rate') } });
+  rating = false;
+  if (r.ok) {
+    view.ticket.rating = r.data.rating;
+  } else if (r.error.code === 'already_rated') {
+    // Rated elsewhere (the evaluator at the window): show what the server has.
+    const v = await api('GET', `/api/tickets/${encodeURIComponent(id)}`);
+    if (v.ok) view = v.data;
+  } else {
+    rateError = r.error.message || r.error.code;
+  }
+  renderRating();
+}
+
+function renderRating() {
+  const box = $('rateBox');
+  const tk = view && !notFound ? view.ticket : null;
+  box.hidden = !tk || tk.state !== 'done';
+  if (box.hidden) return;
+  const levels = $('levels');
+  levels.replaceChildren();
+  if (tk.rating) {
+    $('rateAsk').textContent = '';
+    $('rateMsg').textContent = t('rate.done', { l: t('rate.' + tk.rating.level) }) +
+      (tk.rating.level <= 2 ? ' ' + t('rate.bad') : '');
+    return;
+  }
+  $('rateAsk').textContent = t('rate.ask');
+  for (const level of [5, 4, 3, 2, 1]) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn level';
+    b.dataset.level = String(level);
+    b.textContent = t('rate.' + level);
+    b.disabled = rating;
+    b.addEventListener('click', () => rate(level));
+    levels.append(b);
+  }
+  $('rateMsg').textContent = rateError ? t('rate.failed', { e: rateError }) : '';
+}
+
 function winLabel() {
   return view && view.ticket.window ? windowName(view.window_name, view.ticket.window) : '';
 }
@@ -169,6 +234,7 @@ function render() {
   $('goBox').hidden = true;
   $('final').hidden = true;
   if (notFound) {
+    $('rateBox').hidden = true;
     $('number').textContent = '—';
     $('service').textContent = '';
     $('state').textContent = '';
@@ -211,6 +277,7 @@ function render() {
     const expired = tk.state === 'cancelled' && tk.history && tk.history.some((h) => h.step === 'expired');
     $('final').textContent = t(tk.state === 'held' ? 'held' : expired ? 'expired' : tk.state);
   }
+  renderRating();
   renderMode();
 }
 

@@ -16,9 +16,10 @@ namespace {
 using nlohmann::json;
 
 // Indexed like CommandBody's alternatives.
-constexpr std::array<std::string_view, 16> kNames{
+constexpr std::array<std::string_view, 19> kNames{
     "issue", "call-next", "call",     "recall", "no-show", "start",  "complete", "transfer",
     "hold",  "callback",  "cancel",   "pause",  "resume",  "close",  "rollover", "notice",
+    "rate",  "request-rating", "followup",
 };
 static_assert(std::variant_size_v<CommandBody> == kNames.size());
 
@@ -215,6 +216,30 @@ void read_fields(JsonReader& r, SetNotice& c) {
   c.text = text_field(r, "text", true, 500, Unit::bytes);
 }
 
+void read_fields(JsonReader& r, Rate& c) {
+  c.ticket = ticket_id_field(r, "ticket");
+  c.level = static_cast<int>(r.integer("level", true, 1, 5));
+}
+
+// "F20261127A012": F, 8 digits of the day, then a ticket number.
+bool is_followup_id(std::string_view s) {
+  if (s.size() < 11 || s[0] != 'F') return false;
+  for (std::size_t i = 1; i < 9; ++i)
+    if (!is_digit(s[i])) return false;
+  return is_ticket_number(s.substr(9));
+}
+
+void read_fields(JsonReader& r, UpdateFollowup& c) {
+  c.id = r.string("id", true, 32);
+  if (r.ok() && !is_followup_id(c.id))
+    fail_at(r, "id", "must be a follow-up id like \"F20261127A012\"");
+  if (present(r, "callback_note")) c.callback_note = text_field(r, "callback_note", true, 500, Unit::chars);
+  if (present(r, "fix_note")) c.fix_note = text_field(r, "fix_note", true, 500, Unit::chars);
+  c.close = r.boolean("close", false, false);
+  if (r.ok() && !c.callback_note && !c.fix_note && !c.close)
+    fail_at(r, "callback_note", "a follow-up update needs \"callback_note\", \"fix_note\" or \"close\": true");
+}
+
 // Commands with no fields beyond request_id and window.
 template <typename T>
 void read_fields(JsonReader&, T&) {}
@@ -336,6 +361,14 @@ nlohmann::json command_to_json(const Command& c) {
           if (!b.ticket_id.empty()) j["ticket_id"] = b.ticket_id;
         } else if constexpr (std::is_same_v<T, SetNotice>) {
           j["text"] = b.text;
+        } else if constexpr (std::is_same_v<T, Rate>) {
+          j["ticket"] = b.ticket;
+          j["level"] = b.level;
+        } else if constexpr (std::is_same_v<T, UpdateFollowup>) {
+          j["id"] = b.id;
+          if (b.callback_note) j["callback_note"] = *b.callback_note;
+          if (b.fix_note) j["fix_note"] = *b.fix_note;
+          if (b.close) j["close"] = true;
         }
       },
       c.body);

@@ -91,6 +91,24 @@ constexpr std::size_t kMaxPriorityReasons = 32;
 constexpr std::size_t kMaxNameBytes = 200;    // about 60 Chinese characters
 constexpr std::size_t kMaxNoticeBytes = 500;  // as SetNotice
 constexpr std::int64_t kDayMin = 24 * 60;
+constexpr std::size_t kMaxHolidays = 1000;  // some years of public holidays
+
+// "YYYY-MM-DD" naming a real day of the years 2000..2199.
+bool is_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  auto num = [&](std::size_t from, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = from; i < from + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const int y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  if (y < 2000 || y > 2199 || m < 1 || m > 12 || d < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
 
 std::optional<DeviceKind> device_kind_from_string(std::string_view s) {
   for (auto k : {DeviceKind::kiosk, DeviceKind::display, DeviceKind::printer, DeviceKind::evaluator})
@@ -508,7 +526,44 @@ class ConfigParser {
         int(r.integer("kiosk_rate_per_min", false, 1, 100000, x.kiosk_rate_per_min));
     x.clerk_rate_per_min =
         int(r.integer("clerk_rate_per_min", false, 1, 100000, x.clerk_rate_per_min));
+    x.followup_working_days =
+        int(r.integer("followup_working_days", false, 1, 365, x.followup_working_days));
+    const json* holidays = r.child("holidays", false);
+    const json* ranking = r.child("ranking", false);
     if (!finish(r)) return;
+    if (ranking != nullptr) {
+      JsonReader rr(*ranking, path + "/ranking");
+      RankingRules& k = x.ranking;
+      k.volume = int(rr.integer("volume", false, 0, 100, k.volume));
+      k.satisfaction = int(rr.integer("satisfaction", false, 0, 100, k.satisfaction));
+      k.overdue = int(rr.integer("overdue", false, 0, 100, k.overdue));
+      k.no_show = int(rr.integer("no_show", false, 0, 100, k.no_show));
+      k.min_cases = int(rr.integer("min_cases", false, 0, 100000, k.min_cases));
+      if (rr.ok() && k.volume + k.satisfaction + k.overdue + k.no_show == 0)
+        rr.fail(path + "/ranking: at least one weight must be above 0");
+      if (!finish(rr)) return;
+    }
+
+    std::string holidays_path = path + "/holidays";
+    if (!array(holidays, holidays_path, kMaxHolidays, "holidays")) return;
+    if (holidays != nullptr) {
+      std::map<std::string, std::string> seen_days;
+      for (std::size_t i = 0; i < holidays->size(); ++i) {
+        std::string item = at(holidays_path, i);
+        const json& h = (*holidays)[i];
+        if (!h.is_string() || !is_date(h.get_ref<const std::string&>())) {
+          fail(item, "must be a date \"YYYY-MM-DD\" (years 2000 to 2199)");
+          return;
+        }
+        const std::string& day = h.get_ref<const std::string&>();
+        if (auto it = seen_days.find(day); it != seen_days.end()) {
+          fail(item, "duplicate holiday " + in_quotes(day) + " (first at " + it->second + ")");
+          return;
+        }
+        seen_days.emplace(day, item);
+        x.holidays.push_back(day);
+      }
+    }
 
     std::string reasons_path = path + "/priority_reasons";
     if (!array(reasons, reasons_path, kMaxPriorityReasons, "priority reasons")) return;
@@ -670,7 +725,14 @@ nlohmann::json hall_config_to_json(const HallConfig& c) {
              {"appointment_late_min", x.appointment_late_min},
              {"estimate_sample", x.estimate_sample},
              {"kiosk_rate_per_min", x.kiosk_rate_per_min},
-             {"clerk_rate_per_min", x.clerk_rate_per_min}};
+             {"clerk_rate_per_min", x.clerk_rate_per_min},
+             {"followup_working_days", x.followup_working_days},
+             {"ranking", {{"volume", x.ranking.volume},
+                          {"satisfaction", x.ranking.satisfaction},
+                          {"overdue", x.ranking.overdue},
+                          {"no_show", x.ranking.no_show},
+                          {"min_cases", x.ranking.min_cases}}}};
+  if (!x.holidays.empty()) rules["holidays"] = x.holidays;
 
   json j{{"id", c.id},
          {"name", text_to_json(c.name)},

@@ -151,6 +151,46 @@ json to_json(const Ticket& t) {
   json h = json::array();
   for (const auto& step : t.history) h.push_back(to_json(step));
   j["history"] = std::move(h);
+  if (t.rating) j["rating"] = to_json(*t.rating);
+  return j;
+}
+
+json to_json(const Rating& r) {
+  return json{{"level", r.level}, {"at", r.at}, {"via", to_string(r.via)}};
+}
+
+namespace {
+json or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json or_null(int n) { return n == 0 ? json(nullptr) : json(n); }
+}  // namespace
+
+json to_json(const Followup& f) {
+  return json{{"id", f.id},
+              {"ticket", f.ticket},
+              {"number", f.number},
+              {"service", f.service},
+              {"window", or_null(f.window)},
+              {"clerk", f.clerk},
+              {"level", f.level},
+              {"opened_at", f.opened_at},
+              {"due_at", f.due_at},
+              {"state", to_string(f.state)},
+              {"callback_note", f.callback_note},
+              {"fix_note", f.fix_note},
+              {"closed_at", f.closed_at ? json(*f.closed_at) : json(nullptr)}};
+}
+
+json to_json(const Alert& a) {
+  json j{{"id", a.id},
+         {"kind", to_string(a.kind)},
+         {"service", a.service},
+         {"window", or_null(a.window)},
+         {"ticket", or_null(a.ticket)},
+         {"number", or_null(a.number)},
+         {"since", a.since},
+         {"limit_s", a.limit_s},
+         {"raised_at", a.raised_at}};
+  if (a.cleared_at) j["cleared_at"] = *a.cleared_at;
   return j;
 }
 
@@ -180,6 +220,8 @@ json to_json(const Event& e) {
   put(j, "business_day", e.business_day);
   put(j, "notice", e.notice);
   put(j, "actor", e.actor);
+  if (e.alert) j["alert"] = to_json(*e.alert);
+  if (e.followup) j["followup"] = to_json(*e.followup);
   return j;
 }
 
@@ -272,7 +314,59 @@ Result<Ticket> ticket_from_json(const json& j) {
       }
     }
   }
+  if (const json* v = r.child("rating", false)) {
+    auto rating = rating_from_json(*v);
+    if (!rating) {
+      r.fail("/rating" + rating.error().message);
+    } else {
+      t.rating = *rating;
+    }
+  }
   return finish(r, std::move(t));
+}
+
+Result<Rating> rating_from_json(const json& j) {
+  JsonReader r(j, "");
+  Rating x;
+  x.level = int(r.integer("level", true, 1, 5));
+  x.at = r.integer("at", true, 0, kTimeMax);
+  x.via = enum_field(r, "via", &rating_via_from_string, RatingVia::evaluator);
+  return finish(r, std::move(x));
+}
+
+Result<Followup> followup_from_json(const json& j) {
+  JsonReader r(j, "");
+  Followup f;
+  f.id = r.string("id", true, 32);
+  f.ticket = r.string("ticket", true, kIdMax);
+  f.number = r.string("number", true, 16);
+  f.service = r.string("service", true, 8);
+  f.window = int(r.integer("window", false, 0, 999));
+  f.clerk = r.string("clerk", false, kIdMax);
+  f.level = int(r.integer("level", true, 1, 5));
+  f.opened_at = r.integer("opened_at", true, 0, kTimeMax);
+  f.due_at = r.integer("due_at", true, 0, kTimeMax);
+  f.state = enum_field(r, "state", &followup_state_from_string, FollowupState::open);
+  f.callback_note = r.string("callback_note", false, 4096);
+  f.fix_note = r.string("fix_note", false, 4096);
+  f.closed_at = optional_time(r, "closed_at");
+  return finish(r, std::move(f));
+}
+
+Result<Alert> alert_from_json(const json& j) {
+  JsonReader r(j, "");
+  Alert a;
+  a.id = r.string("id", true, 96);
+  a.kind = enum_field(r, "kind", &alert_kind_from_string, AlertKind::wait);
+  a.service = r.string("service", false, 8);
+  a.window = int(r.integer("window", false, 0, 999));
+  a.ticket = r.string("ticket", false, kIdMax);
+  a.number = r.string("number", false, 16);
+  a.since = r.integer("since", true, 0, kTimeMax);
+  a.limit_s = r.integer("limit_s", true, 0, 366LL * 24 * 3600);
+  a.raised_at = r.integer("raised_at", true, 0, kTimeMax);
+  a.cleared_at = optional_time(r, "cleared_at");
+  return finish(r, std::move(a));
 }
 
 Result<Window> window_from_json(const json& j) {
@@ -336,7 +430,9 @@ Result<Event> event_from_json(const json& j) {
   nested("other_load", service_load_from_json, e.other_load);
   e.business_day = r.string("business_day", false, 10);
   e.notice = r.string("notice", false, 4096);
-  e.actor = r.string("actor", false, kIdMax);
+  e.actor = r.string("actor", false, 96);  // "visitor:" + a ticket id
+  nested("alert", alert_from_json, e.alert);
+  nested("followup", followup_from_json, e.followup);
   return finish(r, std::move(e));
 }
 

@@ -43,13 +43,14 @@ constexpr Names<WindowState, 3> kWindowStates{{
     {WindowState::paused, "paused"},
     {WindowState::closed, "closed"},
 }};
-constexpr Names<Role, 6> kRoles{{
+constexpr Names<Role, 7> kRoles{{
     {Role::admin, "admin"},
     {Role::clerk, "clerk"},
     {Role::kiosk, "kiosk"},
     {Role::display, "display"},
     {Role::evaluator, "evaluator"},
     {Role::printer, "printer"},
+    {Role::visitor, "visitor"},
 }};
 constexpr Names<TicketStep, 11> kSteps{{
     {TicketStep::issued, "issued"},
@@ -64,7 +65,7 @@ constexpr Names<TicketStep, 11> kSteps{{
     {TicketStep::cancelled, "cancelled"},
     {TicketStep::expired, "expired"},
 }};
-constexpr Names<EventType, 16> kEvents{{
+constexpr Names<EventType, 22> kEvents{{
     {EventType::ticket_issued, "ticket_issued"},
     {EventType::ticket_called, "ticket_called"},
     {EventType::ticket_recalled, "ticket_recalled"},
@@ -81,6 +82,27 @@ constexpr Names<EventType, 16> kEvents{{
     {EventType::window_closed, "window_closed"},
     {EventType::day_rolled_over, "day_rolled_over"},
     {EventType::notice_changed, "notice_changed"},
+    {EventType::ticket_rated, "ticket_rated"},
+    {EventType::rating_requested, "rating_requested"},
+    {EventType::followup_opened, "followup_opened"},
+    {EventType::followup_updated, "followup_updated"},
+    {EventType::alert_raised, "alert_raised"},
+    {EventType::alert_cleared, "alert_cleared"},
+}};
+constexpr Names<RatingVia, 3> kVias{{
+    {RatingVia::evaluator, "evaluator"},
+    {RatingVia::visitor, "visitor"},
+    {RatingVia::admin, "admin"},
+}};
+constexpr Names<FollowupState, 3> kFollowupStates{{
+    {FollowupState::open, "open"},
+    {FollowupState::called_back, "called_back"},
+    {FollowupState::closed, "closed"},
+}};
+constexpr Names<AlertKind, 3> kAlertKinds{{
+    {AlertKind::wait, "wait"},
+    {AlertKind::service, "service"},
+    {AlertKind::idle, "idle"},
 }};
 
 }  // namespace
@@ -91,6 +113,12 @@ std::string_view to_string(WindowState v) { return name_of(kWindowStates, v); }
 std::string_view to_string(Role v) { return name_of(kRoles, v); }
 std::string_view to_string(TicketStep v) { return name_of(kSteps, v); }
 std::string_view to_string(EventType v) { return name_of(kEvents, v); }
+std::string_view to_string(RatingVia v) { return name_of(kVias, v); }
+std::string_view to_string(FollowupState v) { return name_of(kFollowupStates, v); }
+std::string_view to_string(AlertKind v) { return name_of(kAlertKinds, v); }
+std::optional<RatingVia> rating_via_from_string(std::string_view s) { return parse_name(kVias, s); }
+std::optional<FollowupState> followup_state_from_string(std::string_view s) { return parse_name(kFollowupStates, s); }
+std::optional<AlertKind> alert_kind_from_string(std::string_view s) { return parse_name(kAlertKinds, s); }
 std::optional<TicketClass> ticket_class_from_string(std::string_view s) { return parse_name(kClasses, s); }
 std::optional<TicketState> ticket_state_from_string(std::string_view s) { return parse_name(kStates, s); }
 std::optional<WindowState> window_state_from_string(std::string_view s) { return parse_name(kWindowStates, s); }

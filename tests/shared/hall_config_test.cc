@@ -508,6 +508,21 @@ std::vector<Mutation> mutations() {
       {"priority reason without a name",
        [](json& j) { j["rules"]["priority_reasons"][0].erase("name"); },
        "/rules/priority_reasons/0/name"},
+      {"followup_working_days 0", [](json& j) { j["rules"]["followup_working_days"] = 0; },
+       "/rules/followup_working_days"},
+      {"followup_working_days 366", [](json& j) { j["rules"]["followup_working_days"] = 366; },
+       "/rules/followup_working_days"},
+      {"holidays not an array", [](json& j) { j["rules"]["holidays"] = "2026-10-01"; },
+       "/rules/holidays"},
+      {"holiday not a date", [](json& j) { j["rules"]["holidays"] = {"2026-10-01", "10/02"}; },
+       "/rules/holidays/1"},
+      {"holiday 30 February", [](json& j) { j["rules"]["holidays"] = {"2026-02-30"}; },
+       "/rules/holidays/0"},
+      {"holiday duplicated",
+       [](json& j) { j["rules"]["holidays"] = {"2026-10-01", "2026-10-02", "2026-10-01"}; },
+       "/rules/holidays/2"},
+      {"too many holidays", [times](json& j) { j["rules"]["holidays"] = times("2026-10-01", 1001); },
+       "/rules/holidays"},
       {"priority reason code too long",
        [](json& j) { j["rules"]["priority_reasons"][0]["code"] = std::string(33, 'x'); },
        "/rules/priority_reasons/0/code"},
@@ -588,6 +603,26 @@ TEST(HallConfigTest, DeviceKindNames) {
   EXPECT_EQ(to_string(DeviceKind::display), "display");
   EXPECT_EQ(to_string(DeviceKind::printer), "printer");
   EXPECT_EQ(to_string(DeviceKind::evaluator), "evaluator");
+}
+
+}  // namespace
+}  // namespace hallq
+
+namespace hallq {
+namespace {
+
+TEST(HallConfigTest, FollowupRulesParseAndRoundTrip) {
+  json j = read_json(kSmallPath);
+  j["rules"]["followup_working_days"] = 10;
+  j["rules"]["holidays"] = {"2026-10-01", "2028-02-29"};
+  auto hall = parse_hall_config(j);
+  ASSERT_TRUE(hall.ok()) << hall.error().message;
+  EXPECT_EQ(hall->rules.followup_working_days, 10);
+  EXPECT_EQ(hall->rules.holidays, (std::vector<std::string>{"2026-10-01", "2028-02-29"}));
+  auto again = parse_hall_config(hall_config_to_json(*hall));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, *hall);
+  EXPECT_EQ(Rules{}.followup_working_days, 15);  // the national rules' default
 }
 
 }  // namespace

@@ -557,6 +557,231 @@ test('the dashboard shows the hall live and its actions reach the server', async
   check((await text(page, '#cfgServices')).includes('综合受理'), 'read-only configuration lists services');
 });
 
+// Reports (server/reports): the dashboard's table, chart and CSV must show what the API says,
+// and the printable daily report renders on A4. The API's own figures are checked against an
+// independent tally in tests/server/reports; here the question is whether the pages show them.
+test('the reports section shows the figures, its CSV matches, and the daily report prints', async () => {
+  try {
+    await freeWindow(1);
+    await issue('A');
+    await issue('A');
+    equal((await adminAt(1, 'call-next')).status, 200, 'call at window 1');
+    await adminAt(1, 'start');
+    equal((await adminAt(1, 'complete')).status, 200, 'complete at window 1');
+    equal((await adminAt(1, 'call-next')).status, 200, 'second call at window 1');
+    equal((await adminAt(1, 'no-show')).status, 200, 'no-show at window 1');
+    const day = (await http('GET', '/api/health')).json.business_day;
+    const api = async (by) => {
+      const r = await http('GET', `/api/reports/summary?from=${day}&to=${day}&by=${by}`, undefined, await admin());
+      equal(r.status, 200, `summary by ${by}`);
+      return r.json;
+    };
+    const bad = await http('GET', `/api/reports/summary?from=${day}&to=2020-01-01`, undefined, await admin());
+    equal(bad.status, 400, 'a range that ends before it starts');
+    check(bad.json.error.message.includes('parameter to'), `the 400 names the parameter: ${bad.text}`);
+
+    const page = await newPage();
+    await page.goto(server.base + '/admin');
+    await page.fill('#loginUser', 'admin');
+    await page.fill('#loginPassword', USERS.admin);
+    await page.click('#loginSubmit');
+    await page.waitForSelector('#dash:not([hidden])');
+    // The table shows the API's figures, group by group.
+    const rowsMatch = async (by) => {
+      const want = await api(by);
+      check(want.groups.length > 0, `some ${by} groups today`);
+      await until(async () => {
+        for (const g of [...want.groups, { ...want.total, key: '*' }]) {
+          const row = page.locator(`#rpTableBody tr[data-key="${g.key === null ? '' : g.key}"]`);
+          if ((await row.count()) !== 1) return false;
+          for (const k of ['done', 'no_show', 'cancelled', 'transfers', 'rated']) {
+            if ((await row.locator(`td[data-k="${k}"]`).innerText()) !== String(g[k])) return false;
+          }
+        }
+        return (await page.locator('#rpTableBody tbody tr').count()) === want.groups.length + 1;
+      }, `the reports table by ${by} showing the API's figures`);
+      return want;
+    };
+    const byService = await rowsMatch('service');
+    check(byService.total.done >= 1 && byService.total.no_show >= 1, 'today has a visit done and a no-show');
+    const blue = await page.evaluate(() => {
+      const c = document.getElementById('rpChart');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] === 11 && d[i + 1] === 87 && d[i + 2] === 164) n++;
+      return n;
+    });
+    check(blue > 20, `the volume chart has bars (${blue} blue pixels)`);
+    // The CSV download: a BOM, a header, one row per group with the same figures, a total.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#rpCsv')]);
+    equal(download.suggestedFilename(), `hallq-report-${day}-${day}-service.csv`, 'file name');
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    check(csv.charCodeAt(0) === 0xfeff, 'the CSV starts with a BOM for Excel');
+    const lines = csv.slice(1).split('\r\n').filter((l) => l.length);
+    equal(lines.length, byService.groups.length + 2, 'header + one line per group + total');
+    check(lines[0].startsWith('service,名称 name,办结 done,过号 no-show'), `CSV header: ${lines[0]}`);
+    byService.groups.forEach((g, i) => {
+      const cells = lines[i + 1].split(',');
+      equal([cells[0], cells[2], cells[3], cells[4], cells[6]], [g.key ?? '', String(g.done), String(g.no_show), String(g.cancelled), String(g.transfers)], `CSV row ${g.key}`);
+    });
+    equal(lines.at(-1).split(',')[2], String(byService.total.done), 'CSV total done');
+    // Another grouping from the selector.
+    await page.selectOption('#rpBy', 'window');
+    await rowsMatch('window');
+    check((await text(page, '#rpRanking')).includes('示范窗口'), 'the ranking line');
+    // The printable daily report, same tab (the session lives in sessionStorage).
+    await page.click('#rpPrint');
+    await page.waitForSelector('body[data-ready="1"]');
+    equal(await text(page, '#kDone'), String(byService.total.done), 'daily report: visits done');
+    equal(await text(page, '#kNoShow'), String(byService.total.no_show), 'daily report: no-shows');
+    check((await text(page, '#rpDay')).includes(day), 'the day in the heading');
+    await page.setViewportSize({ width: 900, height: 1273 });
+    await page.waitForTimeout(300);
+    fs.mkdirSync(SCREENS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENS, 'web-report-desktop.png'), fullPage: true });
+    await page.emulateMedia({ media: 'print' });
+    await page.screenshot({ path: path.join(SCREENS, 'web-report-print.png'), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+    const pdf = path.join(SCREENS, 'web-report.pdf');
+    await page.pdf({ path: pdf, format: 'A4', printBackground: true });
+    check(fs.readFileSync(pdf).subarray(0, 5).toString() === '%PDF-', 'page.pdf() wrote a PDF');
+  } finally {
+    await freeWindow(1);
+  }
+});
+
+test('the ticket page offers the five levels once the visit is done; a bad rating opens a follow-up', async () => {
+  const tk = await issue('A');
+  let followup = '';
+  try {
+    const page = await newPage(PHONE);
+    await page.goto(`${server.base}/t/${tk.id}`);
+    await until(async () => (await text(page, '#number')) === tk.number, 'the number');
+    check(await page.locator('#rateBox').isHidden(), 'no rating while waiting');
+    for (const c of ['call', 'start', 'complete']) {
+      equal((await adminAt(4, c, c === 'call' ? { number: tk.number } : {})).status, 200, `admin ${c} at window 4`);
+    }
+    await until(async () => (await page.locator('#levels button').count()) === 5, 'the five levels once done', 12000);
+    equal(await page.locator('#levels button').allInnerTexts(), ['非常满意', '满意', '基本满意', '不满意', '非常不满意'], 'levels, best first');
+    await page.click('#levels button[data-level="2"]');
+    await until(async () => (await text(page, '#rateMsg')).includes('不满意'), 'the thanks with the level');
+    equal(await page.locator('#levels button').count(), 0, 'no second rating offered');
+    const view = await http('GET', `/api/tickets/${tk.id}`);
+    equal(view.json.ticket.rating.level, 2, 'the server has the rating');
+    equal(view.json.ticket.rating.via, 'visitor', 'given by the visitor');
+    const again = await http('POST', `/api/tickets/${tk.id}/rating`, { level: 5, request_id: reqId('v') });
+    equal(again.status, 409, 'a second rating is refused');
+    const list = await http('GET', '/api/followups', undefined, await admin());
+    const f = list.json.followups.find((x) => x.ticket === tk.id);
+    check(!!f, 'the bad rating opened a follow-up');
+    followup = f.id;
+    equal(f.overdue, false, 'not overdue yet');
+  } finally {
+    if (followup) {
+      await http('POST', `/api/followups/${followup}`,
+        { request_id: reqId('f'), callback_note: 'test', fix_note: 'test', close: true }, await admin());
+    }
+    await freeWindow(4);
+  }
+});
+
+test('the clerk console asks for a rating of the visit it just finished, until it is rated', async () => {
+  const tk = await issue('B');
+  try {
+    const page = await newPage();
+    await clerkAt(page, 'zhang', 2);
+    check(!(await enabled(page, 'request-rating')), '请评价 disabled before any visit ends');
+    for (const c of ['call', 'start', 'complete']) {
+      equal((await adminAt(2, c, c === 'call' ? { number: tk.number } : {})).status, 200, `admin ${c} at window 2`);
+    }
+    await until(() => enabled(page, 'request-rating'), '请评价 enabled after the visit ends');
+    await button(page, 'request-rating').click();
+    await until(async () => (await text(page, '#message')).includes(`已请 ${tk.number} 评价`), 'the prompt confirmed');
+    const rated = await http('POST', '/api/commands/rate', { ticket: tk.id, level: 5, request_id: reqId('r') }, await admin());
+    equal(rated.status, 200, 'rated (by an admin, for the test)');
+    await until(async () => !(await enabled(page, 'request-rating')), '请评价 disabled once rated');
+  } finally {
+    await freeWindow(2);
+  }
+});
+
+test('the dashboard lists a bad rating\'s follow-up and records its call-back and fix', async () => {
+  const tk = await issue('A');
+  let fid = '';
+  try {
+    for (const c of ['call', 'start', 'complete']) {
+      equal((await adminAt(4, c, c === 'call' ? { number: tk.number } : {})).status, 200, `admin ${c} at window 4`);
+    }
+    const rated = await http('POST', `/api/tickets/${tk.id}/rating`, { level: 1, request_id: reqId('v') });
+    equal(rated.status, 200, 'the visitor rates 非常不满意');
+    fid = rated.json.followup;
+    check(!!fid, 'a follow-up opened');
+    const page = await newPage();
+    await page.goto(server.base + '/admin');
+    await page.fill('#loginUser', 'admin');
+    await page.fill('#loginPassword', USERS.admin);
+    await page.click('#loginSubmit');
+    const row = page.locator(`.q-followup[data-id="${fid}"]`);
+    await until(async () => (await row.count()) === 1, 'the follow-up on the dashboard');
+    const shown = await row.innerText();
+    check(shown.includes(tk.number) && shown.includes('非常不满意'), `number and level shown: ${shown}`);
+    await row.locator('input[name="callback"]').fill('电话回访：等候过久');
+    await row.locator('button[data-q="close"]').click();
+    await until(async () => (await text(page, '#qMessage')).length > 0, 'an answer to closing without a fix');
+    check((await row.count()) === 1, 'still open without a fix note');
+    await row.locator('input[name="fix"]').fill('高峰增开窗口');
+    await row.locator('button[data-q="close"]').click();
+    await until(async () => (await row.count()) === 0, 'closed and gone from the list');
+    const list = await http('GET', '/api/followups', undefined, await admin());
+    check(!list.json.followups.some((f) => f.id === fid), 'closed on the server');
+    fid = '';
+  } finally {
+    if (fid) {
+      await http('POST', `/api/followups/${fid}`, { request_id: reqId('f'), callback_note: 't', fix_note: 't', close: true }, await admin());
+    }
+    await freeWindow(4);
+  }
+});
+
+// The server raises alerts on its own clock (tested with a fake clock in tests/server/net); here
+// the snapshot on its way to the page gets two alerts added, and a later event clears one.
+test('the dashboard and the clerk console show the server\'s overdue alerts', async () => {
+  const since = Date.now() - 35 * 60000;
+  const alerts = [
+    { id: 'W-test', kind: 'wait', service: 'A', window: null, ticket: 'test', number: 'A999', since, limit_s: 1800, raised_at: since + 1800000 },
+    { id: 'I-1-1', kind: 'idle', service: '', window: 1, ticket: null, number: null, since, limit_s: 600, raised_at: since + 600000 },
+  ];
+  let lastSeq = 0;
+  const inject = (page, { clear = false } = {}) => page.routeWebSocket(/\/ws$/, (ws) => {
+    const upstream = ws.connectToServer();
+    ws.onMessage((m) => upstream.send(m));
+    upstream.onMessage((m) => {
+      const j = JSON.parse(String(m));
+      if (j.type === 'snapshot') { j.alerts = [...(j.alerts || []), ...alerts]; lastSeq = j.seq; ws.send(JSON.stringify(j)); return; }
+      ws.send(m);
+    });
+    if (clear) page.__clear = () => ws.send(JSON.stringify({ type: 'event', seq: lastSeq + 1, at: Date.now(), event: 'alert_cleared', actor: 'system', alert: { ...alerts[0], cleared_at: Date.now() } }));
+  });
+  const dash = await newPage();
+  await inject(dash, { clear: true });
+  await dash.goto(server.base + '/admin');
+  await dash.fill('#loginUser', 'admin');
+  await dash.fill('#loginPassword', USERS.admin);
+  await dash.click('#loginSubmit');
+  await until(async () => (await dash.locator('#qAlerts .alert').count()) === 2, 'two alerts on the dashboard');
+  const shown = await text(dash, '#qAlerts');
+  check(shown.includes('等候超时') && shown.includes('A999'), `the wait alert: ${shown}`);
+  check(shown.includes('窗口空闲') && shown.includes('1 号窗口'), `the idle alert: ${shown}`);
+  dash.__clear();
+  await until(async () => (await dash.locator('#qAlerts .alert').count()) === 1, 'the cleared alert goes');
+
+  const clerk = await newPage();
+  await inject(clerk);
+  await clerkAt(clerk, 'zhang', 1);
+  await until(async () => (await text(clerk, '#alerts')).includes('A999'), 'the wait in window 1\'s line on the console');
+  check((await text(clerk, '#alerts')).includes('本窗口空闲'), 'and its idle alert');
+});
+
 test('screenshots of every page at desktop and phone sizes', async () => {
   const shots = [];
   const shoot = async (page, name, full = false) => {

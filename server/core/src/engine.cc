@@ -78,7 +78,17 @@ json brief(const Ticket& t) {
   if (t.called_at) j["called_at"] = *t.called_at;
   if (t.started_at) j["started_at"] = *t.started_at;
   j["recalls"] = t.recalls;
+  if (t.rating) j["rating"] = to_json(*t.rating);
   return j;
+}
+
+constexpr const char* kLevelWords[] = {"", "非常不满意", "不满意", "基本满意", "满意", "非常满意"};
+
+// The step that ended the visit: where and by whom it was served.
+const TicketTransition* completed_step(const Ticket& t) {
+  for (auto it = t.history.rbegin(); it != t.history.rend(); ++it)
+    if (it->step == TicketStep::completed) return &*it;
+  return nullptr;
 }
 
 Error err(ErrorCode code, std::string message) { return make_error(code, std::move(message)); }
@@ -595,6 +605,113 @@ struct Run {
     return json{{"business_day", s.business_day}};
   }
 
+  // ---- service quality
+
+  Result<json> operator()(const Rate& c) {
+    auto it = s.tickets.find(c.ticket);
+    if (it == s.tickets.end()) return err(ErrorCode::not_found, "no ticket of today has id " + c.ticket);
+    const Ticket& cur = it->second.t;
+    const TicketTransition* served = completed_step(cur);
+    const int at_window = served ? served->window : cur.window;
+    RatingVia via = RatingVia::admin;
+    switch (actor.role) {
+      case Role::admin:
+        via = RatingVia::admin;
+        break;
+      case Role::evaluator:
+        if (std::find(actor.windows.begin(), actor.windows.end(), at_window) == actor.windows.end())
+          return err(ErrorCode::forbidden,
+                     "evaluator " + actor.name + " is at " +
+                         (actor.windows.empty() ? std::string("no window") : win(actor.windows.front())) +
+                         ", but " + cur.number + " was served at " + win(at_window));
+        via = RatingVia::evaluator;
+        break;
+      case Role::visitor:
+        if (actor.ticket != cur.id)
+          return err(ErrorCode::forbidden, "a visitor may rate only their own ticket");
+        via = RatingVia::visitor;
+        break;
+      default:
+        return err(ErrorCode::forbidden, who(actor) +
+                                             " may not rate visits (the visitor rates on the "
+                                             "evaluator or the ticket page)");
+    }
+    if (cur.rating)
+      return err(ErrorCode::already_rated,
+                 cur.number + " was already rated " + std::to_string(cur.rating->level) + " (" +
+                     kLevelWords[cur.rating->level] + "): one rating per visit");
+    if (cur.state != TicketState::done)
+      return err(ErrorCode::invalid_state,
+                 cur.number + " is " + state_words(cur) + ": only a finished visit can be rated");
+    Ticket t = cur;
+    t.rating = Rating{c.level, now, via};
+    emit(EventType::ticket_rated, t, std::nullopt);
+    json j{{"ticket", t.id}, {"number", t.number}, {"rating", to_json(*t.rating)}};
+    if (c.level <= 2) {
+      // 不满意 / 非常不满意: the national rules ask for a call-back and a fix.
+      Followup f;
+      std::string day = t.business_day;
+      std::erase(day, '-');
+      f.id = "F" + day + t.number;
+      f.ticket = t.id;
+      f.number = t.number;
+      f.service = t.service;
+      f.window = at_window;
+      f.clerk = served ? served->clerk : t.clerk;
+      f.level = c.level;
+      f.opened_at = now;
+      f.due_at = s.followup_due(now);
+      Event ev;
+      ev.type = EventType::followup_opened;
+      ev.followup = f;
+      s.emit(out, std::move(ev), now, actor.name);
+      j["followup"] = f.id;
+    }
+    return j;
+  }
+
+  Result<json> operator()(const RequestRating& c) {
+    auto slot = window_for(c.window);
+    if (!slot) return slot.error();
+    auto it = s.tickets.find((*slot)->last_done);
+    if (it == s.tickets.end())
+      return err(ErrorCode::invalid_state, win(c.window) + " has finished no visit today");
+    const Ticket& t = it->second.t;
+    if (t.rating)
+      return err(ErrorCode::already_rated, t.number + " (the last visit at " + win(c.window) +
+                                               ") is already rated");
+    emit(EventType::rating_requested, t, (*slot)->w);
+    return json{{"ticket", t.id}, {"number", t.number}, {"window", c.window}};
+  }
+
+  Result<json> operator()(const UpdateFollowup& c) {
+    if (actor.role != Role::admin)
+      return err(ErrorCode::forbidden, who(actor) + " may not update follow-ups (administrators only)");
+    auto it = s.followups.find(c.id);
+    if (it == s.followups.end())
+      return err(ErrorCode::not_found, "no open follow-up " + c.id + " (it does not exist or is closed)");
+    Followup f = it->second;
+    if (c.callback_note) f.callback_note = *c.callback_note;
+    if (c.fix_note) f.fix_note = *c.fix_note;
+    if (!f.callback_note.empty() && f.state == FollowupState::open) f.state = FollowupState::called_back;
+    if (c.close) {
+      std::vector<std::string> missing;
+      if (f.callback_note.empty()) missing.push_back("callback_note");
+      if (f.fix_note.empty()) missing.push_back("fix_note");
+      if (!missing.empty())
+        return err(ErrorCode::invalid_state, "follow-up " + c.id +
+                                                 " is closed only once its call-back and fix are "
+                                                 "recorded (missing: " + join(missing) + ")");
+      f.state = FollowupState::closed;
+      f.closed_at = now;
+    }
+    Event ev;
+    ev.type = EventType::followup_updated;
+    ev.followup = f;
+    s.emit(out, std::move(ev), now, actor.name);
+    return json{{"followup", to_json(f)}};
+  }
+
   Result<json> operator()(const SetNotice& c) {
     if (actor.role != Role::admin)
       return err(ErrorCode::forbidden, who(actor) + " may not change the notice (administrators only)");
@@ -626,6 +743,7 @@ HallState::HallState(std::shared_ptr<const HallConfig> c, TicketIds& i)
     }
   }
   notice = config->notice;
+  holidays.insert(config->rules.holidays.begin(), config->rules.holidays.end());
 }
 
 Engine::Engine(std::shared_ptr<const HallConfig> config, TicketIds& ids)
@@ -634,6 +752,14 @@ Engine::Engine(std::shared_ptr<const HallConfig> config, TicketIds& ids)
 Engine::~Engine() = default;
 
 Outcome Engine::execute(const Command& command, const Actor& actor, TimeMs now) {
+  Outcome out = run_command(command, actor, now);
+  // Whatever the command resolved (a call ends a wait, a completion a long service) clears its
+  // alert in the same commit.
+  impl_->settle_alerts(out, 0, now);
+  return out;
+}
+
+Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs now) {
   Impl& s = *impl_;
   Outcome out;
   const bool rolled = s.roll_over(out, now, actor.name);
@@ -701,20 +827,53 @@ Outcome Engine::tick(TimeMs now) {
   } else {
     out.result = json::object();
   }
+  impl_->settle_alerts(out, 0, now);
+  impl_->raise_due(out, now);
   return out;
 }
 
 TimeMs Engine::next_deadline(TimeMs now) const {
   const Rules& rules = impl_->config->rules;
   if (core::business_day_at(rules, now) != impl_->business_day) return now;
-  return next_day_start(rules, now);
+  TimeMs next = next_day_start(rules, now);
+  if (!impl_->deadlines.empty()) next = std::min(next, impl_->deadlines.begin()->first);
+  return next;
+}
+
+std::vector<Alert> Engine::active_alerts() const {
+  std::vector<Alert> v;
+  for (const auto& [id, a] : impl_->alerts) v.push_back(a);
+  std::sort(v.begin(), v.end(), [](const Alert& a, const Alert& b) {
+    return a.raised_at != b.raised_at ? a.raised_at < b.raised_at : a.id < b.id;
+  });
+  return v;
+}
+
+json Engine::followups_json(TimeMs now) const {
+  std::vector<const Followup*> v;
+  for (const auto& [id, f] : impl_->followups) v.push_back(&f);
+  std::sort(v.begin(), v.end(), [](const Followup* a, const Followup* b) {
+    return a->due_at != b->due_at ? a->due_at < b->due_at : a->id < b->id;
+  });
+  json out = json::array();
+  for (const Followup* f : v) {
+    json j = to_json(*f);
+    j["overdue"] = now > f->due_at;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+const Followup* Engine::followup(std::string_view id) const {
+  auto it = impl_->followups.find(std::string(id));
+  return it == impl_->followups.end() ? nullptr : &it->second;
 }
 
 void Engine::restore(const EngineState& state) { impl_->reset(state); }
 
 void Engine::apply(const Event& event) { impl_->apply_records(event); }
 
-json Engine::snapshot(TimeMs now, bool with_tickets) const {
+json Engine::snapshot(TimeMs now, bool with_tickets, bool with_followups) const {
   const Impl& s = *impl_;
   const HallConfig& c = *s.config;
   json services = json::array();
@@ -765,6 +924,10 @@ json Engine::snapshot(TimeMs now, bool with_tickets) const {
          {"services", std::move(services)},
          {"windows", std::move(windows)},
          {"recent_calls", std::move(calls)}};
+  json alerts = json::array();
+  for (const Alert& a : active_alerts()) alerts.push_back(to_json(a));
+  j["alerts"] = std::move(alerts);
+  if (with_followups) j["followups"] = followups_json(now);
   if (with_tickets) {
     json tickets = json::array();
     for (const TicketRecord* r : s.sorted_tickets(true)) tickets.push_back(to_json(r->t));

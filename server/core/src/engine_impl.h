@@ -102,6 +102,7 @@ struct ServiceLine {
 struct WindowSlot {
   const WindowConfig* config = nullptr;
   Window w;
+  std::string last_done;  // the ticket whose visit ended here last today (request-rating)
   std::set<QueueKey> targeted;  // waiting tickets targeted at this window (tier 0)
   int service_index(std::string_view code) const;  // position in config->services, or -1
 };
@@ -143,6 +144,7 @@ struct HallState {
   std::shared_ptr<const HallConfig> config;
   TicketIds& ids;
   std::vector<std::string> service_order;  // config order
+  std::set<std::string> holidays;          // rules.holidays
 
   // ---- state
   std::uint64_t last_seq = 0;
@@ -160,6 +162,14 @@ struct HallState {
   };
   std::unordered_map<std::string, Failure> failures;
   std::deque<std::string> failure_order;
+  // Service quality (quality.cc). Deadlines are derived from the records and the active alerts
+  // (a key has one iff its condition runs and it has no active alert), so restore and replay
+  // rebuild them alike; tick() looks at the first one only.
+  std::map<std::string, Followup> followups;            // not closed, by id
+  std::map<std::string, Alert> alerts;                  // active, by id
+  std::map<int, std::string> idle_alerts;               // window -> its active idle alert id
+  std::set<std::pair<TimeMs, std::string>> deadlines;   // (due, key): "W-id", "S-id", "I-n"
+  std::unordered_map<std::string, TimeMs> deadline_of;  // key -> due
 
   // ---- records.cc: the only code that changes state, live and in replay alike
   ServiceLine& line(const std::string& code);
@@ -180,6 +190,20 @@ struct HallState {
   // Expires the old day's active tickets and starts the new day, if it is due.
   bool roll_over(Outcome& out, TimeMs now, const std::string& actor);
   std::vector<const TicketRecord*> sorted_tickets(bool active_only) const;
+
+  // ---- quality.cc
+  void set_deadline(const std::string& key, std::optional<TimeMs> due);
+  void refresh_deadlines(const Ticket& t);
+  void refresh_deadline(const WindowSlot& slot);
+  void put_alert(const Alert& a, bool raised);
+  void put_followup(const Followup& f);
+  void note_done(const Ticket& t);
+  bool still_holds(const Alert& a) const;
+  std::optional<Alert> due_alert(const std::string& key, TimeMs now) const;
+  void raise_due(Outcome& out, TimeMs now);
+  // Clears the active alerts that the events from out.events[from] resolved.
+  void settle_alerts(Outcome& out, std::size_t from, TimeMs now);
+  TimeMs followup_due(TimeMs opened) const;
 
   // ---- routing.cc
   bool in_slot(const Ticket& t, TimeMs now) const;

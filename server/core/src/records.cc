@@ -145,6 +145,8 @@ void HallState::put_ticket(const Ticket& t, EventType type) {
   ServiceLine& origin = line(t.origin_service);
   origin.counter = std::max(origin.counter, it->second.seq);
   index(it->second);
+  refresh_deadlines(it->second.t);
+  note_done(it->second.t);
   if (t.state == TicketState::done && !was_done) add_sample(t);
   if ((type == EventType::ticket_called || type == EventType::ticket_recalled) &&
       !t.history.empty()) {
@@ -157,6 +159,7 @@ void HallState::put_window(const Window& w) {
   auto it = windows.find(w.number);
   if (it == windows.end()) return;  // not configured (any more): nothing can act on it
   it->second.w = w;
+  refresh_deadline(it->second);
 }
 
 void HallState::new_day(const std::string& day) {
@@ -177,7 +180,12 @@ void HallState::new_day(const std::string& day) {
     // Already cleared by the expiry events; kept safe against a record that was not.
     slot.w.current_ticket.clear();
     slot.w.held.clear();
+    slot.last_done.clear();
   }
+  // The old day's tickets go; active alerts stay until their clearing events.
+  deadlines.clear();
+  deadline_of.clear();
+  for (auto& [n, slot] : windows) refresh_deadline(slot);
   tickets.clear();
   by_number.clear();
   recent_calls.clear();
@@ -189,7 +197,13 @@ void HallState::new_day(const std::string& day) {
 void HallState::reset(const EngineState& state) {
   last_seq = state.last_seq;
   notice = state.notice_set ? state.notice : config->notice;
+  alerts.clear();
+  idle_alerts.clear();
+  followups.clear();
   new_day(state.business_day);
+  // Alerts first: a record with an active alert gets no deadline (it was raised already).
+  for (const Alert& a : state.alerts) put_alert(a, true);
+  for (const Followup& f : state.followups) put_followup(f);
   for (auto& [n, slot] : windows) {
     slot.w = Window{};
     slot.w.number = n;
@@ -228,6 +242,7 @@ void HallState::reset(const EngineState& state) {
   }
   for (const StoredRequest& r : state.requests)
     if (r.business_day == business_day) requests[r.key] = r;
+  for (auto& [n, slot] : windows) refresh_deadline(slot);
 }
 
 void HallState::apply_records(const Event& e) {
@@ -237,6 +252,14 @@ void HallState::apply_records(const Event& e) {
       break;
     case EventType::notice_changed:
       notice = e.notice;
+      break;
+    case EventType::followup_opened:
+    case EventType::followup_updated:
+      if (e.followup) put_followup(*e.followup);
+      break;
+    case EventType::alert_raised:
+    case EventType::alert_cleared:
+      if (e.alert) put_alert(*e.alert, e.type == EventType::alert_raised);
       break;
     default:
       if (e.window) put_window(*e.window);

@@ -8,6 +8,8 @@
 
 #include "hallq/commands.h"
 #include "hallq/json_codec.h"
+#include "quality_api.h"
+#include "reports_api.h"
 
 namespace hallq::net {
 
@@ -224,7 +226,8 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
     if (!get) return wrong_method("GET");
     return authed(ctx, req, done, [&](core::Actor actor) {
       bool full = with_tickets(actor);
-      ctx.hall->query([full](const core::Engine& e, TimeMs now) { return json_reply(200, e.snapshot(now, full)); },
+      bool admin = actor.role == Role::admin;  // follow-ups name clerks and visitors' complaints
+      ctx.hall->query([full, admin](const core::Engine& e, TimeMs now) { return json_reply(200, e.snapshot(now, full, admin)); },
                       [done = std::move(done)](Reply r) { done(from(std::move(r))); });
     });
   }
@@ -257,6 +260,14 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
                         [done = std::move(done)](Reply r) { done(from(std::move(r))); });
     });
   }
+  if (n == 3 && parts[1] == "reports") {
+    if (!get) return wrong_method("GET");
+    auto q = target.find('?');
+    std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    return authed(ctx, req, done, [&](core::Actor actor) {
+      handle_reports(ctx, actor, parts[2], query, std::move(done));
+    });
+  }
   if (n == 3 && parts[1] == "commands") {
     if (!post) return wrong_method("POST");
     return authed(ctx, req, done, [&](core::Actor actor) {
@@ -287,6 +298,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
       run_command(ctx, parts[3], req.body(), *window, std::move(actor), std::move(done));
     });
   }
+  if (handle_quality_api(ctx, req, parts, done)) return;
   done(error_of(ErrorCode::not_found, "no such endpoint: " + std::string(req.method_string()) + " " + std::string(target)));
 }
 

@@ -18,6 +18,7 @@ struct HttpReply {
   std::string body;
   std::string content_type = "application/json";
   std::string cache_control = "no-store";
+  std::string attachment = "";  // non-empty: a download, Content-Disposition: attachment; filename="..."
 };
 
 // Calls `done` exactly once, on any thread.

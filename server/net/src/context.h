@@ -10,6 +10,7 @@
 #include "hallq/net/hall.h"
 #include "hallq/net/metrics.h"
 #include "hallq/net/server.h"
+#include "hallq/reports/report_service.h"
 
 namespace hallq::net {
 
@@ -26,6 +27,8 @@ struct Context {
   // closed, so the count above can reach zero under a steady load.
   std::atomic<bool> stopping{false};
   boost::asio::thread_pool slow{1};
+  // GET /api/reports/...: its own thread and SQLite connection (server/reports).
+  std::unique_ptr<reports::ReportService> reports;
 };
 
 }  // namespace hallq::net

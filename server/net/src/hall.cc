@@ -61,9 +61,10 @@ void Hall::start() {
 
 void Hall::arm_timer() {
   if (stopped_) return;
-  // Wake at the next deadline, but at least once a minute so a wall-clock jump is noticed.
+  // Wake at the next deadline (day end, overdue alert), and at least once a second so that a
+  // clock jump, or a test's fake clock moved by hand, is noticed within a second.
   TimeMs t = now();
-  TimeMs wait = std::clamp<TimeMs>(engine_.next_deadline(t) - t, 10, 60'000);
+  TimeMs wait = std::clamp<TimeMs>(engine_.next_deadline(t) - t, 10, 1'000);
   timer_.expires_after(std::chrono::milliseconds(wait));
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
@@ -165,9 +166,9 @@ void Hall::query(std::function<Reply(const core::Engine&, TimeMs)> read, std::fu
   });
 }
 
-std::shared_ptr<const std::string> Hall::snapshot_message(bool with_tickets) {
+std::shared_ptr<const std::string> Hall::snapshot_message(bool with_tickets, bool with_followups) {
   TimeMs t = now();
-  auto& cache = snapshot_cache_[with_tickets ? 1 : 0];
+  auto& cache = snapshot_cache_[with_followups ? 2 : with_tickets ? 1 : 0];
   // Thousands of displays reconnecting at once get the same bytes within a second.
   if (cache.message && cache.seq == engine_.last_seq() && cache.second == t / 1000 &&
       cache.devices_version == devices_version_)
@@ -175,28 +176,40 @@ std::shared_ptr<const std::string> Hall::snapshot_message(bool with_tickets) {
   cache.seq = engine_.last_seq();
   cache.second = t / 1000;
   cache.devices_version = devices_version_;
-  json snap = engine_.snapshot(t, with_tickets);
+  json snap = engine_.snapshot(t, with_tickets || with_followups, with_followups);
   snap["devices"] = devices_json();
   cache.message = std::make_shared<const std::string>(snap.dump());
   return cache.message;
 }
 
-void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets) {
-  asio::post(strand_, [this, subscriber = std::move(subscriber), with_tickets]() mutable {
-    auto message = snapshot_message(with_tickets);
+void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets, bool with_followups) {
+  asio::post(strand_, [this, subscriber = std::move(subscriber), with_tickets, with_followups]() mutable {
+    auto message = snapshot_message(with_tickets, with_followups);
     // Released after the events it includes are durable (and already broadcast); the subscriber
     // joins in the same handler, so it sees exactly the events after the snapshot's seq.
-    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), message] {
+    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), message, with_followups] {
       auto s = subscriber.lock();
       if (!s) return;
-      subscribers_[s.get()] = subscriber;
+      subscribers_[s.get()] = Subscription{subscriber, with_followups};
       s->deliver(message, true);
     });
   });
 }
 
 void Hall::broadcast(const std::vector<Event>& events) {
-  for (const auto& e : events) fan_out(std::make_shared<const std::string>(to_json(e).dump()));
+  for (const auto& e : events) {
+    json j = to_json(e);
+    auto message = std::make_shared<const std::string>(j.dump());
+    if (e.type != EventType::followup_opened && e.type != EventType::followup_updated) {
+      fan_out(message);
+      continue;
+    }
+    // A follow-up names the clerk and holds the manager's notes: not for hall screens or
+    // kiosks. They still get the event's seq, so their stream has no gap.
+    j.erase("followup");
+    j.erase("actor");
+    fan_out(message, std::make_shared<const std::string>(j.dump()));
+  }
   if (!visitors_.empty()) update_visitors(events);
 }
 
@@ -254,10 +267,11 @@ void Hall::update_visitors(const std::vector<Event>& events) {
   }
 }
 
-void Hall::fan_out(const std::shared_ptr<const std::string>& message) {
+void Hall::fan_out(const std::shared_ptr<const std::string>& message,
+                   const std::shared_ptr<const std::string>& redacted) {
   for (auto it = subscribers_.begin(); it != subscribers_.end();) {
-    if (auto s = it->second.lock()) {
-      s->deliver(message, false);
+    if (auto s = it->second.subscriber.lock()) {
+      s->deliver(redacted && !it->second.with_followups ? redacted : message, false);
       ++it;
     } else {
       it = subscribers_.erase(it);

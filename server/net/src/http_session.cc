@@ -149,6 +149,8 @@ void HttpSession::write(HttpReply reply) {
   res->set(http::field::server, "hallq");
   res->set(http::field::content_type, reply.content_type);
   res->set(http::field::cache_control, reply.cache_control);
+  if (!reply.attachment.empty())
+    res->set(http::field::content_disposition, "attachment; filename=\"" + reply.attachment + "\"");
   res->keep_alive(request_.keep_alive());
   if (request_.method() != http::verb::head) res->body() = std::move(reply.body);
   res->prepare_payload();

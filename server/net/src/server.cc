@@ -60,6 +60,7 @@ struct Server::Impl {
   bool stopped = false;
   explicit Impl(int threads) : io(threads) {}
   ~Impl() {
+    ctx.reports.reset();  // joins the report worker while io still exists for its answers
     listener.reset();
     ctx.hall.reset();
   }
@@ -88,6 +89,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
   auto hall = Hall::open(impl->io, config, std::move(*journal), *ctx.options.ids, hall_options, ctx.metrics);
   if (!hall) return hall.error();
   ctx.hall = std::move(*hall);
+  ctx.reports = std::make_unique<reports::ReportService>(options.data_dir + "/hallq.sqlite", config);
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);

@@ -136,7 +136,7 @@ void WebSocketSession::handle(const std::string& text) {
     }
     reply(std::move(welcome));
     if (is_device(actor_->role)) ctx_.hall->device_connected(actor_->name, true);
-    ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
+    ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role), actor_->role == Role::admin);
     return;
   }
   if (!actor_ && visitor_ticket_.empty()) {
@@ -146,7 +146,7 @@ void WebSocketSession::handle(const std::string& text) {
   if (type == "ping") return reply(json{{"type", "pong"}, {"server_time", ctx_.hall->now()}});
   if (!actor_) return bad(ErrorCode::forbidden, "a ticket page may only ping");
   if (type == "snapshot") {
-    ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
+    ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role), actor_->role == Role::admin);
     return;
   }
   if (type == "device_status" || type == "print_failed") {
@@ -245,7 +245,7 @@ void WebSocketSession::resync() {
   ctx_.metrics.ws_resynced.fetch_add(1, std::memory_order_relaxed);
   forget_unsent_events();
   awaiting_snapshot_ = true;
-  ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role));
+  ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role), actor_->role == Role::admin);
 }
 
 void WebSocketSession::forget_unsent_events() {

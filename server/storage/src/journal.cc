@@ -18,7 +18,29 @@
 namespace hallq::storage {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: events, tickets, windows, requests, meta. 2: + followups and alerts (issue 6).
+constexpr int kSchemaVersion = 2;
+
+// Tables added by version 2, shared by a new file and the migration from version 1.
+#define HALLQ_SCHEMA_V2_TABLES \
+  "CREATE TABLE followups(\n" \
+  "  id TEXT PRIMARY KEY,\n" \
+  "  ticket_id TEXT NOT NULL,\n" \
+  "  state TEXT NOT NULL,\n" \
+  "  opened_at INTEGER NOT NULL,\n" \
+  "  due_at INTEGER NOT NULL,\n" \
+  "  closed_at INTEGER,\n" \
+  "  body TEXT NOT NULL\n" \
+  ");\n" \
+  "CREATE INDEX followups_by_state ON followups(state, due_at);\n" \
+  "-- Active alerts only: a row goes when its alert_cleared is stored.\n" \
+  "CREATE TABLE alerts(\n" \
+  "  id TEXT PRIMARY KEY,\n" \
+  "  body TEXT NOT NULL\n" \
+  ");\n"
+
+constexpr const char* kMigrate1To2 =
+    HALLQ_SCHEMA_V2_TABLES "UPDATE meta SET value = '2' WHERE key = 'schema_version';\n";
 
 // Created in one transaction on a new file. The indexed columns of tickets duplicate fields of
 // body so that reports over a year of tickets need not parse JSON; body stays the record.
@@ -78,9 +100,9 @@ CREATE TABLE requests(
 );
 
 INSERT INTO meta(key, value) VALUES
-  ('schema_version', '1'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
+  ('schema_version', '2'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
   ('notice_set', '0');
-)sql";
+)sql" HALLQ_SCHEMA_V2_TABLES;
 
 struct DbClose {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -182,7 +204,9 @@ struct Journal::Impl {
 
   Statement begin, commit, rollback;
   Statement insert_event, upsert_ticket, upsert_window, set_meta, insert_request;
+  Statement upsert_followup, upsert_alert, delete_alert;
   Statement select_meta, select_tickets, select_windows, select_requests, select_events;
+  Statement select_followups, select_alerts;
   Statement integrity;
 
   // What the file says, as of the last successful commit (or open).
@@ -289,6 +313,8 @@ struct Journal::Impl {
       return fail("schema", "schema version " + text + " is newer than this HallQ supports (" +
                                 std::to_string(kSchemaVersion) + "); use a newer hallq-server");
     }
+    // Migrations run in the schema transaction: a crash leaves the old version whole.
+    if (*version == 1) return exec(kMigrate1To2, "migrate schema 1 to 2");
     if (*version < kSchemaVersion) {
       return fail("schema", "unknown schema version " + text);
     }
@@ -323,6 +349,19 @@ struct Journal::Impl {
          "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
         {&insert_request,
          "INSERT INTO requests(key, business_day, fingerprint, result) VALUES(?1, ?2, ?3, ?4)"},
+        {&upsert_followup,
+         "INSERT INTO followups(id, ticket_id, state, opened_at, due_at, closed_at, body) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+         "ON CONFLICT(id) DO UPDATE SET ticket_id = excluded.ticket_id, state = excluded.state, "
+         "opened_at = excluded.opened_at, due_at = excluded.due_at, "
+         "closed_at = excluded.closed_at, body = excluded.body"},
+        {&upsert_alert,
+         "INSERT INTO alerts(id, body) VALUES(?1, ?2) "
+         "ON CONFLICT(id) DO UPDATE SET body = excluded.body"},
+        {&delete_alert, "DELETE FROM alerts WHERE id = ?1"},
+        {&select_followups,
+         "SELECT id, body FROM followups WHERE state != 'closed' ORDER BY rowid"},
+        {&select_alerts, "SELECT id, body FROM alerts ORDER BY rowid"},
         {&select_meta, "SELECT key, value FROM meta"},
         // rowid order is the order tickets were first stored (rows are never deleted).
         {&select_tickets, "SELECT id, body FROM tickets WHERE business_day = ?1 ORDER BY rowid"},
@@ -427,13 +466,22 @@ struct Journal::Impl {
     const std::string& event_day =
         e.ticket && e.type != EventType::day_rolled_over ? e.ticket->business_day : day;
     int window = e.window ? e.window->number : e.ticket ? e.ticket->window : 0;
+    // Alerts and follow-ups name their ticket and window in the indexed columns too (reports).
+    std::string_view ticket_id = e.ticket ? std::string_view(e.ticket->id) : std::string_view();
+    if (e.alert) {
+      ticket_id = e.alert->ticket;
+      window = e.alert->window;
+    } else if (e.followup) {
+      ticket_id = e.followup->ticket;
+      window = e.followup->window;
+    }
     {
       Use s(insert_event);
       s->bind(1, as_int64(e.seq));
       s->bind(2, std::int64_t{e.at});
       s->bind(3, to_string(e.type));
       s->bind(4, event_day);
-      if (e.ticket) s->bind(5, e.ticket->id); else s->bind_null(5);
+      s->bind_or_null(5, ticket_id);
       s->bind_or_null(6, std::int64_t{window});
       s->bind_or_null(7, e.actor);
       s->bind(8, to_json(e).dump());
@@ -459,6 +507,28 @@ struct Journal::Impl {
       if (s->step() != SQLITE_DONE) {
         return fail("store ticket " + t.id + " (" + t.number + ") of " + what);
       }
+    }
+    if (e.followup) {
+      const Followup& f = *e.followup;
+      Use s(upsert_followup);
+      s->bind(1, f.id);
+      s->bind(2, f.ticket);
+      s->bind(3, to_string(f.state));
+      s->bind(4, std::int64_t{f.opened_at});
+      s->bind(5, std::int64_t{f.due_at});
+      s->bind(6, f.closed_at);
+      s->bind(7, to_json(f).dump());
+      if (s->step() != SQLITE_DONE) return fail("store follow-up " + f.id + " of " + what);
+    }
+    if (e.alert && e.type == EventType::alert_raised) {
+      Use s(upsert_alert);
+      s->bind(1, e.alert->id);
+      s->bind(2, to_json(*e.alert).dump());
+      if (s->step() != SQLITE_DONE) return fail("store alert " + e.alert->id + " of " + what);
+    } else if (e.alert && e.type == EventType::alert_cleared) {
+      Use s(delete_alert);
+      s->bind(1, e.alert->id);
+      if (s->step() != SQLITE_DONE) return fail("clear alert " + e.alert->id + " of " + what);
     }
     if (e.window) {
       Use s(upsert_window);
@@ -524,6 +594,32 @@ struct Journal::Impl {
         st.requests.push_back(std::move(r));
       }
       if (rc != SQLITE_DONE) return fail("read requests");
+    }
+    {
+      Use q(select_followups);
+      int rc;
+      while ((rc = q->step()) == SQLITE_ROW) {
+        std::string id(q->text(0));
+        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
+        if (j.is_discarded()) return fail("follow-up " + id, "body is not JSON");
+        auto f = followup_from_json(j);
+        if (!f) return fail("follow-up " + id, f.error().message);
+        st.followups.push_back(std::move(f).value());
+      }
+      if (rc != SQLITE_DONE) return fail("read follow-ups");
+    }
+    {
+      Use q(select_alerts);
+      int rc;
+      while ((rc = q->step()) == SQLITE_ROW) {
+        std::string id(q->text(0));
+        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
+        if (j.is_discarded()) return fail("alert " + id, "body is not JSON");
+        auto a = alert_from_json(j);
+        if (!a) return fail("alert " + id, a.error().message);
+        st.alerts.push_back(std::move(a).value());
+      }
+      if (rc != SQLITE_DONE) return fail("read alerts");
     }
     return st;
   }

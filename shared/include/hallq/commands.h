@@ -42,11 +42,22 @@ struct ResumeWindow { int window = 0; };
 struct CloseWindow { int window = 0; };
 struct RollOverDay {};
 struct SetNotice { std::string text; };
+// 好差评: one rating of a done visit of today, level 1 (非常不满意) to 5 (非常满意).
+struct Rate { std::string ticket; int level = 0; };
+// The clerk's prompt: the window's evaluator asks the last visitor served there to rate.
+struct RequestRating { int window = 0; };
+// 回访: a manager records the call-back and the fix of a follow-up, and closes it.
+struct UpdateFollowup {
+  std::string id;
+  std::optional<std::string> callback_note;
+  std::optional<std::string> fix_note;
+  bool close = false;
+};
 
 using CommandBody =
     std::variant<IssueTicket, CallNext, CallNumber, Recall, NoShow, StartService, CompleteService,
                  Transfer, Hold, Callback, CancelTicket, PauseWindow, ResumeWindow, CloseWindow,
-                 RollOverDay, SetNotice>;
+                 RollOverDay, SetNotice, Rate, RequestRating, UpdateFollowup>;
 
 struct Command {
   std::string request_id;  // 1..64 chars of [A-Za-z0-9._:-]
@@ -55,7 +66,7 @@ struct Command {
 
 // The wire name of a command: "issue", "call-next", "call", "recall", "no-show", "start",
 // "complete", "transfer", "hold", "callback", "cancel", "pause", "resume", "close", "rollover",
-// "notice". Window commands take these names in /api/windows/{n}/{name} too.
+// "notice", "rate", "request-rating", "followup". Window commands take these names in /api/windows/{n}/{name} too.
 std::string_view command_name(const CommandBody& body);
 
 // Parses {"request_id": ..., fields...} for the named command. `window` (from a URL) is used

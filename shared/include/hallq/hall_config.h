@@ -82,6 +82,17 @@ struct PriorityReason {
   friend bool operator==(const PriorityReason&, const PriorityReason&) = default;
 };
 
+// 示范窗口 / 服务标兵 ranking weights (rules.ranking; formula in docs/reports.md). Integers
+// 0..100; only windows and clerks with at least min_cases completed visits are ranked.
+struct RankingRules {
+  int volume = 30;
+  int satisfaction = 40;
+  int overdue = 15;
+  int no_show = 15;
+  int min_cases = 10;
+  friend bool operator==(const RankingRules&, const RankingRules&) = default;
+};
+
 struct Rules {
   int utc_offset_min = 8 * 60;     // the hall's local time (China: +08:00, no DST)
   int reset_hour = 0;              // local hour at which a new business day starts numbering
@@ -93,6 +104,9 @@ struct Rules {
   int estimate_sample = 20;        // recent service times per service used for estimates
   int kiosk_rate_per_min = 60;     // issue commands per kiosk per minute (burst = a tenth)
   int clerk_rate_per_min = 120;    // commands per clerk per minute
+  RankingRules ranking;            // report ranking weights (docs/reports.md)
+  int followup_working_days = 15;  // a bad rating's follow-up is due this many working days on
+  std::vector<std::string> holidays;  // "YYYY-MM-DD" days off besides Saturdays and Sundays
   friend bool operator==(const Rules&, const Rules&) = default;
 };
 

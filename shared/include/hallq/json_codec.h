@@ -13,6 +13,9 @@ nlohmann::json to_json(const TicketTransition& t);
 nlohmann::json to_json(const Ticket& t);
 nlohmann::json to_json(const Window& w);
 nlohmann::json to_json(const ServiceLoad& l);
+nlohmann::json to_json(const Rating& r);    // {"level":1..5,"at":T,"via":"evaluator"}
+nlohmann::json to_json(const Followup& f);  // every field; "closed_at": null while not closed
+nlohmann::json to_json(const Alert& a);     // "window"/"ticket"/"number": null when none
 nlohmann::json to_json(const Event& e);  // {"type":"event","seq":..,"event":"ticket_called",...}
 nlohmann::json to_json(const Error& e);  // {"error":{"code":"...","message":"..."}}
 
@@ -22,6 +25,9 @@ Result<TicketTransition> ticket_transition_from_json(const nlohmann::json& j);
 Result<Ticket> ticket_from_json(const nlohmann::json& j);
 Result<Window> window_from_json(const nlohmann::json& j);
 Result<ServiceLoad> service_load_from_json(const nlohmann::json& j);
+Result<Rating> rating_from_json(const nlohmann::json& j);
+Result<Followup> followup_from_json(const nlohmann::json& j);
+Result<Alert> alert_from_json(const nlohmann::json& j);
 Result<Event> event_from_json(const nlohmann::json& j);
 
 // Reading JSON objects field by field with the path of the first problem in the message.

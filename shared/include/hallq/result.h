@@ -24,6 +24,7 @@ enum class ErrorCode {
   window_paused,      // the window is paused or closed
   service_closed,     // outside the service's opening hours
   daily_cap_reached,  // the service issued its last ticket for today
+  already_rated,      // the visit already has its one rating (好差评: one per visit)
   request_id_reused,  // the same request id was sent earlier with a different command
   payload_too_large,  // body or message over the limit
   rate_limited,       // too many commands from this client; retry later

@@ -17,7 +17,8 @@ using TimeMs = std::int64_t;
 enum class TicketClass { normal, priority, appointment };
 enum class TicketState { waiting, called, serving, held, done, no_show, cancelled };
 enum class WindowState { open, paused, closed };
-enum class Role { admin, clerk, kiosk, display, evaluator, printer };
+// visitor: someone holding a ticket's id (the /t/{id} page), with no token; may rate that visit.
+enum class Role { admin, clerk, kiosk, display, evaluator, printer, visitor };
 
 // What happened to a ticket, as recorded in its history and in the event log.
 enum class TicketStep {
@@ -60,6 +61,19 @@ struct TicketTransition {
   friend bool operator==(const TicketTransition&, const TicketTransition&) = default;
 };
 
+// 好差评: the one rating a finished visit may get. level 5 非常满意, 4 满意, 3 基本满意,
+// 2 不满意, 1 非常不满意.
+enum class RatingVia { evaluator, visitor, admin };
+std::string_view to_string(RatingVia v);
+std::optional<RatingVia> rating_via_from_string(std::string_view s);
+
+struct Rating {
+  int level = 0;  // 1..5
+  TimeMs at = 0;
+  RatingVia via = RatingVia::evaluator;
+  friend bool operator==(const Rating&, const Rating&) = default;
+};
+
 struct Ticket {
   std::string id;            // unguessable; appears in the /t/{id} URL
   std::string number;        // "A012": service prefix + zero-padded daily sequence
@@ -83,6 +97,7 @@ struct Ticket {
   int recalls = 0;
   std::string issued_by;     // device or user that issued it
   std::vector<TicketTransition> history;
+  std::optional<Rating> rating;  // set once, on a done ticket
 
   friend bool operator==(const Ticket&, const Ticket&) = default;
 };
@@ -127,9 +142,57 @@ enum class EventType {
   window_closed,
   day_rolled_over,
   notice_changed,
+  ticket_rated,
+  rating_requested,
+  followup_opened,
+  followup_updated,
+  alert_raised,
+  alert_cleared,
 };
 std::string_view to_string(EventType v);
 std::optional<EventType> event_type_from_string(std::string_view s);
+
+// 回访: the case a bad rating (level <= 2) opens. A manager records the call-back and the fix
+// and closes it before due_at (rules.followup_working_days working days after opening).
+enum class FollowupState { open, called_back, closed };
+std::string_view to_string(FollowupState v);
+std::optional<FollowupState> followup_state_from_string(std::string_view s);
+
+struct Followup {
+  std::string id;       // "F" + business day digits + ticket number: "F20261127A012"
+  std::string ticket;   // ticket id
+  std::string number;   // "A012"
+  std::string service;
+  int window = 0;       // where the rated visit was completed
+  std::string clerk;
+  int level = 0;
+  TimeMs opened_at = 0;
+  TimeMs due_at = 0;
+  FollowupState state = FollowupState::open;
+  std::string callback_note;
+  std::string fix_note;
+  std::optional<TimeMs> closed_at;
+  friend bool operator==(const Followup&, const Followup&) = default;
+};
+
+// 超时预警: a visitor waiting or being served too long, or an open window idle too long.
+enum class AlertKind { wait, service, idle };
+std::string_view to_string(AlertKind v);
+std::optional<AlertKind> alert_kind_from_string(std::string_view s);
+
+struct Alert {
+  std::string id;       // "W-<ticket id>", "S-<ticket id>", "I-<window>-<since>"
+  AlertKind kind = AlertKind::wait;
+  std::string service;  // empty for idle alerts (the limit is the window's)
+  int window = 0;       // 0: none (a wait for any window of the service)
+  std::string ticket;   // ticket id; empty for idle alerts
+  std::string number;
+  TimeMs since = 0;     // when the wait, the service or the idle spell began
+  std::int64_t limit_s = 0;
+  TimeMs raised_at = 0;
+  std::optional<TimeMs> cleared_at;  // alert_cleared only
+  friend bool operator==(const Alert&, const Alert&) = default;
+};
 
 // A recorded change. Events carry the full state after the change of every record they touch,
 // so a client (or a restart) applies one by replacing records: no event needs the previous one
@@ -145,6 +208,8 @@ struct Event {
   std::string business_day;               // day_rolled_over: the new day
   std::string notice;                     // notice_changed: the new text
   std::string actor;                      // user or device that caused it ("system" for timers)
+  std::optional<Alert> alert;             // alert_raised / alert_cleared
+  std::optional<Followup> followup;       // followup_opened / followup_updated
 
   friend bool operator==(const Event&, const Event&) = default;
 };

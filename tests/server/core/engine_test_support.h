@@ -66,20 +66,26 @@ inline HallConfig make_config() {
   return c;
 }
 
+// Overdue limits of a whole day: for tests about the day's timers that must see no alerts.
+inline HallConfig without_alerts(HallConfig c) {
+  for (auto& s : c.services) s.wait_limit_min = s.service_limit_min = 24 * 60;
+  return c;
+}
+
 class FakeTicketIds : public TicketIds {
  public:
   std::string next() override { return "tk" + std::to_string(++n); }
   int n = 0;
 };
 
-inline Actor admin(std::string name = "root") { return Actor{Role::admin, std::move(name), {}, {}}; }
+inline Actor admin(std::string name = "root") { return Actor{Role::admin, std::move(name), {}, {}, {}}; }
 inline Actor clerk(std::string name, std::vector<int> windows) {
-  return Actor{Role::clerk, std::move(name), std::move(windows), {}};
+  return Actor{Role::clerk, std::move(name), std::move(windows), {}, {}};
 }
 inline Actor kiosk(std::string name = "kiosk-1", std::vector<std::string> services = {}) {
-  return Actor{Role::kiosk, std::move(name), {}, std::move(services)};
+  return Actor{Role::kiosk, std::move(name), {}, std::move(services), {}};
 }
-inline Actor device(Role role, std::string name) { return Actor{role, std::move(name), {}, {}}; }
+inline Actor device(Role role, std::string name) { return Actor{role, std::move(name), {}, {}, {}}; }
 inline Actor zhang() { return clerk("zhang", {1, 2}); }
 
 inline IssueTicket issue(std::string service, TicketClass cls = TicketClass::normal,

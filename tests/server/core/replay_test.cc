@@ -26,6 +26,7 @@ class Script {
     Step s;
     s.command.request_id = "q" + std::to_string(++rid_);
     int w = 1 + roll(5);
+    if (roll(100) < 8) return quality_step(w);
     const int r = roll(100);
     // Window commands go where they make sense most of the time.
     auto window_with = [&](TicketState state) {
@@ -121,10 +122,59 @@ class Script {
     return s;
   }
 
+  // Ratings (by the window's evaluator, the visitor, an admin, or someone refused), the clerk's
+  // prompt, and follow-up updates.
+  Step quality_step(int w) {
+    Step s;
+    s.command.request_id = "q" + std::to_string(++rid_);
+    const int r = roll(10);
+    if (r < 6) {
+      Rate c;
+      c.ticket = done_.empty() || roll(8) == 0 ? "tk" + std::to_string(1 + roll(50))
+                                               : done_[roll(done_.size())].first;
+      c.level = 1 + roll(5);
+      s.command.body = c;
+      const int who = roll(6);
+      const int at = done_.empty() ? 1 : done_.back().second;
+      if (who < 3) {
+        s.actor = Actor{Role::evaluator, "eval-" + std::to_string(at), {roll(5) ? at : w}, {}, {}};
+      } else if (who < 5) {
+        s.actor = Actor{Role::visitor, "visitor:" + c.ticket, {}, {}, c.ticket};
+      } else {
+        s.actor = admin();
+      }
+    } else if (r < 8) {
+      s.command.body = RequestRating{w};
+      s.actor = w <= 2 ? kClerks[0] : w == 3 ? kClerks[1] : kClerks[2];
+    } else {
+      UpdateFollowup c;
+      c.id = followups_.empty() ? "F20261127A001" : *std::next(followups_.begin(), roll(followups_.size()));
+      if (roll(2)) c.callback_note = "已电话回访";
+      if (roll(2)) c.fix_note = roll(2) ? "已整改" : "";
+      c.close = roll(2) == 0;
+      if (!c.callback_note && !c.fix_note) c.close = true;
+      s.command.body = c;
+      s.actor = roll(6) ? admin() : kClerks[0];
+    }
+    return s;
+  }
+
   void observe(const Outcome& o) {
     for (const Event& e : o.events) {
-      if (e.type == EventType::day_rolled_over) numbers_.clear();
+      if (e.type == EventType::day_rolled_over) {
+        numbers_.clear();
+        done_.clear();
+      }
       if (e.type == EventType::ticket_issued) numbers_.push_back(e.ticket->number);
+      if (e.type == EventType::service_completed && e.ticket->state == TicketState::done)
+        done_.emplace_back(e.ticket->id, e.window->number);
+      if (e.followup) {
+        if (e.followup->state == FollowupState::closed) {
+          followups_.erase(e.followup->id);
+        } else {
+          followups_.insert(e.followup->id);
+        }
+      }
     }
   }
 
@@ -136,6 +186,8 @@ class Script {
   std::mt19937 rng_;
   int rid_ = 0;
   std::vector<std::string> numbers_;
+  std::vector<std::pair<std::string, int>> done_;  // finished visits of today and their window
+  std::set<std::string> followups_;                // not closed
 };
 
 // What storage would hold: the records the events carried, today's requests.
@@ -144,6 +196,8 @@ struct Recorded {
   std::map<std::string, Ticket> tickets;
   std::map<int, Window> windows;
   std::map<std::string, StoredRequest> requests;
+  std::map<std::string, Alert> alerts;          // active
+  std::map<std::string, Followup> followups;    // not closed
 
   void record(const Outcome& o) {
     for (const Event& e : o.events) {
@@ -159,6 +213,15 @@ struct Recorded {
       }
       if (e.ticket) tickets[e.ticket->id] = *e.ticket;
       if (e.window) windows[e.window->number] = *e.window;
+      if (e.type == EventType::alert_raised) alerts[e.alert->id] = *e.alert;
+      if (e.type == EventType::alert_cleared) alerts.erase(e.alert->id);
+      if (e.followup) {
+        if (e.followup->state == FollowupState::closed) {
+          followups.erase(e.followup->id);
+        } else {
+          followups[e.followup->id] = *e.followup;
+        }
+      }
     }
     if (o.request) requests[o.request->key] = *o.request;
   }
@@ -168,6 +231,9 @@ struct Recorded {
     for (const auto& [id, t] : tickets) s.tickets.push_back(ticket_from_json(to_json(t)).value());
     for (const auto& [n, w] : windows) s.windows.push_back(window_from_json(to_json(w)).value());
     for (const auto& [k, r] : requests) s.requests.push_back(r);
+    for (const auto& [id, a] : alerts) s.alerts.push_back(alert_from_json(to_json(a)).value());
+    for (const auto& [id, f] : followups)
+      s.followups.push_back(followup_from_json(to_json(f)).value());
     return s;
   }
 };
@@ -176,8 +242,9 @@ void expect_same_hall(const Engine& a, const Engine& b, TimeMs now, const std::s
   SCOPED_TRACE(what);
   EXPECT_EQ(b.last_seq(), a.last_seq());
   EXPECT_EQ(b.business_day(), a.business_day());
-  const nlohmann::json sa = a.snapshot(now, true);
-  const nlohmann::json sb = b.snapshot(now, true);
+  const nlohmann::json sa = a.snapshot(now, true, true);
+  const nlohmann::json sb = b.snapshot(now, true, true);
+  EXPECT_EQ(b.next_deadline(now), a.next_deadline(now));
   EXPECT_EQ(sb, sa) << nlohmann::json::diff(sa, sb).dump();
   for (int n = 1; n <= 5; ++n) {
     EXPECT_EQ(b.window_queue(n, now, 1000)->dump(), a.window_queue(n, now, 1000)->dump()) << n;
@@ -220,19 +287,30 @@ struct Midpoint {
   TimeMs now = 0;
   nlohmann::json hall;
   std::vector<std::string> queues;
+  TimeMs next_deadline = 0;
 };
 
 void expect_matches(const Engine& b, const Midpoint& m, const std::string& what) {
   SCOPED_TRACE(what);
   EXPECT_EQ(b.last_seq(), m.state.last_seq);
-  const nlohmann::json hall = b.snapshot(m.now, true);
+  const nlohmann::json hall = b.snapshot(m.now, true, true);
+  EXPECT_EQ(b.next_deadline(m.now), m.next_deadline);
   EXPECT_EQ(hall, m.hall) << nlohmann::json::diff(m.hall, hall).dump();
   for (int n = 1; n <= 5; ++n)
     EXPECT_EQ(b.window_queue(n, m.now, 1000)->dump(), m.queues[n - 1]) << "window " << n;
 }
 
+// The test hall with idle alerts at windows 3 and 5.
+HallConfig replay_config() {
+  HallConfig c = make_config();
+  for (auto& w : c.windows)
+    if (w.number == 3 || w.number == 5) w.idle_limit_min = 10;
+  c.rules.holidays = {"2026-12-01"};
+  return c;
+}
+
 TEST(CoreReplay, RebuiltEnginesMatchTheLiveOne) {
-  auto config = std::make_shared<const HallConfig>(make_config());
+  auto config = std::make_shared<const HallConfig>(replay_config());
   FakeTicketIds ids_a, ids_b0, ids_b1, ids_b2;
   Engine a(config, ids_a);
   Script script(20261127);
@@ -263,7 +341,7 @@ TEST(CoreReplay, RebuiltEnginesMatchTheLiveOne) {
       ASSERT_TRUE(o.ok()) << describe(o);
       run_a(o);
     }
-    if (i % 150 == 0) run_a(a.tick(script.now));
+    if (i % 20 == 0) run_a(a.tick(script.now));  // the server's timer: day, alerts
     script.now += static_cast<TimeMs>(i % 7) * 4000;  // some steps at the same millisecond
     Step s = script.next(a);
     Outcome o = a.execute(s.command, s.actor, script.now);
@@ -278,13 +356,14 @@ TEST(CoreReplay, RebuiltEnginesMatchTheLiveOne) {
       m.state = recorded.load();
       m.events = log.size();
       m.now = script.now;
-      m.hall = a.snapshot(m.now, true);
+      m.hall = a.snapshot(m.now, true, true);
+      m.next_deadline = a.next_deadline(m.now);
       for (int n = 1; n <= 5; ++n) m.queues.push_back(a.window_queue(n, m.now, 1000)->dump());
       mids.push_back(std::move(m));
     }
   }
   // The script reached every kind of event.
-  for (int t = 0; t <= static_cast<int>(EventType::notice_changed); ++t)
+  for (int t = 0; t <= static_cast<int>(EventType::alert_cleared); ++t)
     EXPECT_GT(seen[static_cast<EventType>(t)], 0) << to_string(static_cast<EventType>(t));
   ASSERT_TRUE(repeatable.has_value());
   ASSERT_GT(a.snapshot(script.now, true)["tickets"].size(), 10u);
@@ -331,6 +410,11 @@ TEST(CoreReplay, RebuiltEnginesMatchTheLiveOne) {
   ids_b0.n = ids_b1.n = ids_b2.n = ids_a.n;
   for (int i = 0; i < 600; ++i) {
     script.now += static_cast<TimeMs>(i % 5) * 7000;
+    if (i % 20 == 0) {
+      Outcome ta = a.tick(script.now);
+      script.observe(ta);
+      for (Engine* b : {&b0, &b1, &b2}) expect_same_outcome(ta, b->tick(script.now));
+    }
     Step s = script.next(a);
     Outcome oa = a.execute(s.command, s.actor, script.now);
     script.observe(oa);

@@ -413,7 +413,7 @@ TEST(CoreStateMachine, MessagesNameTheWindowTheTicketAndTheService) {
 }
 
 TEST(CoreStateMachine, RolloverExpiresEveryActiveTicketAndFreesTheWindows) {
-  Hall h;
+  Hall h(without_alerts(make_config()));  // the next deadline is the day's end
   h.give("A", at(9, 0));  // A001 -> serving at 1
   h.give("A", at(9, 0));  // A002 -> held at 2
   h.give("A", at(9, 0));  // A003 -> called at 5

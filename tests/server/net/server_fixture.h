@@ -53,7 +53,6 @@ class ServerFixture : public ::testing::Test {
     options.host = "127.0.0.1";
     options.port = 0;
     options.data_dir = dir_.path.string();
-    options.threads = 2;
     last_options_ = options;
     config_ = config;
     auto s = net::Server::create(options, config);

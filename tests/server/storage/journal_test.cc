@@ -56,6 +56,8 @@ void expect_same_state(const core::EngineState& got, const core::EngineState& wa
   EXPECT_EQ(got.tickets, want.tickets);
   EXPECT_EQ(got.windows, want.windows);
   expect_same_requests(got.requests, want.requests);
+  EXPECT_EQ(got.alerts, want.alerts);
+  EXPECT_EQ(got.followups, want.followups);
 }
 
 class JournalTest : public ::testing::Test {
@@ -76,7 +78,7 @@ TEST_F(JournalTest, NewFileStartsEmpty) {
   RawDb raw(path_);
   EXPECT_EQ(raw.rows("SELECT key, value FROM meta ORDER BY key"),
             (std::vector<std::string>{"business_day|", "last_seq|0", "notice|", "notice_set|0",
-                                      "schema_version|1"}));
+                                      "schema_version|2"}));
 }
 
 TEST_F(JournalTest, CommitThenReopenLoadsExactlyWhatWasCommitted) {
@@ -462,10 +464,10 @@ TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
          must_open(p);
-         RawDb(p).exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+         RawDb(p).exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
          return p;
        },
-       "schema version 2 is newer than this HallQ supports (1)"},
+       "schema version 3 is newer than this HallQ supports (2)"},
       {"a file that is not SQLite",
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
@@ -494,6 +496,141 @@ TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
     EXPECT_EQ(j.error().message.rfind(path + ": ", 0), 0u) << j.error().message;
     EXPECT_NE(j.error().message.find(c.error), std::string::npos) << j.error().message;
   }
+}
+
+// ---- service quality (schema version 2) -------------------------------------------------------
+
+Followup make_followup(const std::string& ticket, const std::string& number, TimeMs at) {
+  Followup f;
+  f.id = "F20261127" + number;
+  f.ticket = ticket;
+  f.number = number;
+  f.service = "A";
+  f.window = 3;
+  f.clerk = "zhang";
+  f.level = 1;
+  f.opened_at = at;
+  f.due_at = at + 21 * kDay;
+  return f;
+}
+
+Alert make_alert(const std::string& ticket, const std::string& number, TimeMs since) {
+  Alert a;
+  a.id = "W-" + ticket;
+  a.kind = AlertKind::wait;
+  a.service = "A";
+  a.ticket = ticket;
+  a.number = number;
+  a.since = since;
+  a.limit_s = 1800;
+  a.raised_at = since + 30 * kMinute;
+  return a;
+}
+
+Event quality_event(std::uint64_t seq, EventType type, TimeMs at) {
+  Event e;
+  e.seq = seq;
+  e.at = at;
+  e.type = type;
+  e.actor = "system";
+  return e;
+}
+
+TEST_F(JournalTest, FollowupsAndActiveAlertsSurviveAReopen) {
+  Ticket t1 = make_ticket("T1", "A001", kDay1, kMorning);
+  Ticket t2 = make_ticket("T2", "A002", kDay1, kMorning);
+  Event raised1 = quality_event(4, EventType::alert_raised, kMorning + 30 * kMinute);
+  raised1.alert = make_alert("T1", "A001", kMorning);
+  Event raised2 = quality_event(5, EventType::alert_raised, kMorning + 30 * kMinute);
+  raised2.alert = make_alert("T2", "A002", kMorning);
+  Event cleared2 = quality_event(6, EventType::alert_cleared, kMorning + 31 * kMinute);
+  cleared2.alert = raised2.alert;
+  cleared2.alert->cleared_at = kMorning + 31 * kMinute;
+  Ticket rated = t1;
+  rated.state = TicketState::done;
+  rated.rating = Rating{1, kMorning + kDay / 48, RatingVia::visitor};
+  Event rated_event = ticket_event(7, EventType::ticket_rated, rated);
+  Event opened = quality_event(8, EventType::followup_opened, kMorning + kDay / 48);
+  opened.followup = make_followup("T1", "A001", kMorning + kDay / 48);
+  Event opened2 = quality_event(9, EventType::followup_opened, kMorning + kDay / 48);
+  opened2.followup = make_followup("T2", "A002", kMorning + kDay / 48);
+  Event closed2 = quality_event(10, EventType::followup_updated, kMorning + kDay / 24);
+  closed2.followup = opened2.followup;
+  closed2.followup->state = FollowupState::closed;
+  closed2.followup->callback_note = "已回访";
+  closed2.followup->fix_note = "已整改";
+  closed2.followup->closed_at = kMorning + kDay / 24;
+  {
+    auto j = must_open(path_);
+    Status s = j->commit({batch(day_rolled_over(1, kDay1, kMorning)), batch(issued(2, t1)),
+                          batch(issued(3, t2)), batch(raised1), batch(raised2), batch(cleared2),
+                          batch(rated_event), batch(opened), batch(opened2), batch(closed2)});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+  auto j = must_open(path_);
+  core::EngineState st = must_load(*j);
+  ASSERT_EQ(st.alerts.size(), 1u);  // the cleared one is gone
+  EXPECT_EQ(st.alerts[0], *raised1.alert);
+  ASSERT_EQ(st.followups.size(), 1u);  // closed ones are history, not state
+  EXPECT_EQ(st.followups[0], *opened.followup);
+  ASSERT_EQ(st.tickets.size(), 2u);
+  EXPECT_EQ(st.tickets[0].rating, rated.rating);
+
+  // Reports read the indexed columns and the events, closed follow-ups included.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT id, ticket_id, state, closed_at FROM followups ORDER BY id"),
+            (std::vector<std::string>{"F20261127A001|T1|open|NULL",
+                                      "F20261127A002|T2|closed|" + std::to_string(kMorning + kDay / 24)}));
+  EXPECT_EQ(raw.rows("SELECT type, ticket_id, window FROM events WHERE seq >= 4 ORDER BY seq"),
+            (std::vector<std::string>{"alert_raised|T1|NULL", "alert_raised|T2|NULL",
+                                      "alert_cleared|T2|NULL", "ticket_rated|T1|NULL",
+                                      "followup_opened|T1|3", "followup_opened|T2|3",
+                                      "followup_updated|T2|3"}));
+  auto events = j->events_after(3, 100);
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  ASSERT_EQ(events->size(), 7u);
+  EXPECT_EQ((*events)[2], cleared2);
+  EXPECT_EQ((*events)[6], closed2);
+}
+
+TEST_F(JournalTest, AVersion1FileIsMigratedInPlace) {
+  {
+    auto j = must_open(path_);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning)), issue_batch(2, 1, kDay1, kMorning)}).ok());
+  }
+  {
+    // What hallq 0.1 left on disk: no follow-ups or alerts tables, version 1.
+    RawDb raw(path_);
+    ASSERT_EQ(raw.exec("DROP TABLE followups; DROP TABLE alerts; "
+                       "UPDATE meta SET value = '1' WHERE key = 'schema_version'"),
+              std::nullopt);
+  }
+  auto j = must_open(path_);
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  core::EngineState st = must_load(*j);
+  EXPECT_EQ(st.last_seq, 2u);
+  ASSERT_EQ(st.tickets.size(), 1u);
+  Event opened = quality_event(3, EventType::followup_opened, kMorning);
+  opened.followup = make_followup("T2", "A001", kMorning);
+  ASSERT_TRUE(j->commit({batch(opened)}).ok());
+  EXPECT_EQ(must_load(*j).followups.size(), 1u);
+  // Opening again does not migrate twice.
+  j.reset();
+  EXPECT_EQ(must_load(*must_open(path_)).followups.size(), 1u);
+}
+
+TEST_F(JournalTest, UnreadableFollowupIsAnErrorNamingIt) {
+  {
+    auto j = must_open(path_);
+    Event opened = quality_event(1, EventType::followup_opened, kMorning);
+    opened.followup = make_followup("T1", "A001", kMorning);
+    ASSERT_TRUE(j->commit({batch(opened)}).ok());
+  }
+  RawDb(path_).exec("UPDATE followups SET body = '{\"id\": 7}'");
+  auto j = must_open(path_);
+  auto s = j->load_state();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("follow-up F20261127A001"), std::string::npos) << s.error().message;
 }
 
 }  // namespace

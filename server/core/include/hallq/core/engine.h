@@ -25,6 +25,7 @@ struct Actor {
   std::string name;                   // user name or device id
   std::vector<int> windows;           // clerk: windows they may act at
   std::vector<std::string> services;  // kiosk: services it may issue (empty = all)
+  std::string ticket;                 // visitor: the ticket whose id they hold
 };
 
 // Makes ticket ids: unguessable in production (libsodium randomness), predictable in tests.
@@ -62,6 +63,8 @@ struct EngineState {
   std::vector<Ticket> tickets;     // every ticket of business_day
   std::vector<Window> windows;     // every window with a recorded state
   std::vector<StoredRequest> requests;  // business_day's successful requests
+  std::vector<Alert> alerts;       // active alerts (raised, not cleared)
+  std::vector<Followup> followups; // follow-ups not closed yet
 };
 
 // Where a waiting ticket stands, for the kiosk, the ticket page and the issue result.
@@ -82,9 +85,10 @@ class Engine {
   // returned even when the command itself then fails).
   Outcome execute(const Command& command, const Actor& actor, TimeMs now);
 
-  // Timers: rolls the day over when due. Returns no events when nothing is due.
+  // Timers: rolls the day over when due and raises the overdue alerts whose limit is reached
+  // (at exactly the limit). Returns no events when nothing is due; O(log n) then.
   Outcome tick(TimeMs now);
-  // The next time tick() has something to do (the next day boundary).
+  // The next time tick() has something to do (the next day boundary or alert deadline).
   TimeMs next_deadline(TimeMs now) const;
 
   // Restart: replaces all state with what storage recorded.
@@ -93,8 +97,13 @@ class Engine {
   // apply() of every later event, gives the same engine as the live one.
   void apply(const Event& event);
 
-  // The hall as clients see it. with_tickets adds every active ticket (clerks and admins).
-  nlohmann::json snapshot(TimeMs now, bool with_tickets) const;
+  // The hall as clients see it, with the active alerts. with_tickets adds every active ticket
+  // (clerks and admins); with_followups the follow-ups not closed, marked overdue (admins).
+  nlohmann::json snapshot(TimeMs now, bool with_tickets, bool with_followups = false) const;
+  // Follow-ups not closed, oldest due first, each with "overdue": now > due_at.
+  nlohmann::json followups_json(TimeMs now) const;
+  std::vector<Alert> active_alerts() const;  // by raised_at, then id
+  const Followup* followup(std::string_view id) const;  // open or called back
   // The tickets call-next at this window would take, in order (at most `limit`).
   Result<nlohmann::json> window_queue(int window, TimeMs now, std::size_t limit) const;
   // One ticket as its visitor sees it: the ticket, its standing, its window's name if called.
@@ -113,6 +122,7 @@ class Engine {
   ~Engine();
 
  private:
+  Outcome run_command(const Command& command, const Actor& actor, TimeMs now);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -65,7 +65,9 @@ class Hall {
   void query(std::function<Reply(const core::Engine&, TimeMs now)> read,
              std::function<void(Reply)> done);
   // Sends the subscriber a snapshot, then every later event. Subscribing again resyncs.
-  void subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets);
+  // with_followups (admins): the snapshot lists the open follow-ups, and follow-up events keep
+  // their notes and clerk; everyone else gets those events without a body, so seq has no gap.
+  void subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets, bool with_followups);
 
   // Devices: connections and the status a device reports (printer paper, ...). Changes are
   // pushed to subscribers as {"type":"device",...}; they are live facts, not journal events.
@@ -94,8 +96,10 @@ class Hall {
   void commit(core::Outcome outcome, std::function<void(Reply)> done, int success_status,
               std::chrono::steady_clock::time_point started);
   void broadcast(const std::vector<Event>& events);
-  void fan_out(const std::shared_ptr<const std::string>& message);  // to every live subscriber
-  std::shared_ptr<const std::string> snapshot_message(bool with_tickets);
+  // To every live subscriber; `redacted`, when given, goes to those without follow-ups instead.
+  void fan_out(const std::shared_ptr<const std::string>& message,
+               const std::shared_ptr<const std::string>& redacted = nullptr);
+  std::shared_ptr<const std::string> snapshot_message(bool with_tickets, bool with_followups = false);
   void arm_timer();
   bool rate_allowed(const core::Actor& actor, TimeMs now);
 
@@ -109,7 +113,11 @@ class Hall {
   core::Engine engine_;
   std::unique_ptr<CommitPipeline> pipeline_;
   boost::asio::steady_timer timer_;
-  std::map<Subscriber*, std::weak_ptr<Subscriber>> subscribers_;
+  struct Subscription {
+    std::weak_ptr<Subscriber> subscriber;
+    bool with_followups = false;
+  };
+  std::map<Subscriber*, Subscription> subscribers_;
   struct DeviceState {
     int connections = 0;
     std::string status = "unknown";  // as last reported by the device
@@ -134,7 +142,7 @@ class Hall {
     TimeMs second = -1;
     std::shared_ptr<const std::string> message;
   };
-  CachedSnapshot snapshot_cache_[2];  // [with_tickets]
+  CachedSnapshot snapshot_cache_[3];  // [with_tickets], [2]: with tickets and follow-ups
   RateLimiter limiter_;
   bool stopped_ = false;                        // on the strand: refuse new commands
   std::atomic<bool> stop_requested_{false};     // stop() runs once
