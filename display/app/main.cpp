@@ -1,0 +1,336 @@
+// hallq-display: one hall screen (window strip, hall board, kiosk or evaluator) following
+// hallq-server over its WebSocket. Threads: this one runs SDL (events, drawing); the Connection
+// has its own network thread; the Voice has its own audio thread. See docs/display.md.
+#include <SDL.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "hallq/display/connection.h"
+#include "hallq/display/hall_copy.h"
+#include "hallq/display/png.h"
+#include "hallq/display/screen.h"
+#include "hallq/display/style.h"
+#include "hallq/display/touch.h"
+#include "hallq/display/views.h"
+#include "hallq/display/voice.h"
+
+using namespace hallq;
+using namespace hallq::display;
+using nlohmann::json;
+
+namespace {
+
+std::atomic<bool> g_screenshot_requested{false};
+void on_sigusr1(int) { g_screenshot_requested = true; }
+
+TimeMs wall_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+const char* kUsage =
+    "usage: hallq-display --server HOST:PORT --token TOKEN [options]\n"
+    "  --layout strip|board|kiosk|evaluator   what to show (default board)\n"
+    "  --window N            the window of a strip or evaluator (default: the device's window from the welcome)\n"
+    "  --style FILE          colours, fonts, services shown (default assets/display/<layout>.json)\n"
+    "  --size WxH            window size (default 1920x1080 board, 512x64 strip, 1280x800 kiosk/evaluator)\n"
+    "  --fullscreen          fill the screen\n"
+    "  --renderer software|auto  (default software; always works, also offscreen)\n"
+    "  --lang zh-CN|zh-TW|en the language shown (default: the style's)\n"
+    "  --utc-offset-min N    the hall's time zone for the clock (default 480, China)\n"
+    "  --screenshot FILE.png write the first live frame (or, after --screenshot-wait-ms, whatever is shown) and exit\n"
+    "  --screenshot-wait-ms N  (default 5000)\n"
+    "  --screenshot-on-signal FILE.png  on SIGUSR1, write the current frame to FILE (atomically)\n"
+    "  --no-voice            silent\n"
+    "  --voice cmn           espeak-ng voice of the announcement (default cmn)\n"
+    "  --second-voice yue|en repeat each call in Cantonese or English\n"
+    "  --voice-wav FILE.wav  write the announcements to a WAV file instead of the sound card\n"
+    "  --no-marquee          never scroll (the notice is cut at the edge)\n";
+
+struct Args {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string token;
+  Layout layout = Layout::board;
+  int window = 0;
+  std::string style_file;
+  int width = 0, height = 0;
+  bool fullscreen = false;
+  bool software = true;
+  std::string lang;
+  int utc_offset_min = 480;
+  std::string screenshot;
+  int screenshot_wait_ms = 5000;
+  std::string signal_screenshot;
+  bool voice = true;
+  std::string voice_name = "cmn";
+  std::string second_voice;
+  std::string voice_wav;
+  bool marquee = true;
+};
+
+std::optional<Args> parse_args(int argc, char** argv) {
+  Args a;
+  auto fail = [](const std::string& m) -> std::optional<Args> {
+    std::cerr << "hallq-display: " << m << "\n" << kUsage;
+    return std::nullopt;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= argc) return std::nullopt;
+      return std::string(argv[++i]);
+    };
+    auto need = [&](std::optional<std::string> v) { return v ? *v : std::string("\x01"); };
+    std::string v;
+    if (k == "--help" || k == "-h") { std::cout << kUsage; std::exit(0); }
+    else if (k == "--fullscreen") a.fullscreen = true;
+    else if (k == "--no-voice") a.voice = false;
+    else if (k == "--no-marquee") a.marquee = false;
+    else if ((v = need(value())) == "\x01") return fail(k + " needs a value");
+    else if (k == "--server") {
+      std::string s = v;
+      if (s.rfind("http://", 0) == 0) s = s.substr(7);
+      if (s.rfind("ws://", 0) == 0) s = s.substr(5);
+      while (!s.empty() && s.back() == '/') s.pop_back();
+      const auto colon = s.rfind(':');
+      if (colon == std::string::npos) return fail("--server: HOST:PORT, e.g. 127.0.0.1:8080");
+      a.host = s.substr(0, colon);
+      try {
+        const int p = std::stoi(s.substr(colon + 1));
+        if (p < 1 || p > 65535) throw std::out_of_range("port");
+        a.port = std::uint16_t(p);
+      } catch (...) { return fail("--server: bad port in \"" + v + "\""); }
+    } else if (k == "--token") a.token = v;
+    else if (k == "--layout") {
+      auto l = layout_from_string(v);
+      if (!l) return fail("--layout: strip, board, kiosk or evaluator, not \"" + v + "\"");
+      a.layout = *l;
+    } else if (k == "--window") {
+      try { a.window = std::stoi(v); } catch (...) { a.window = -1; }
+      if (a.window < 1 || a.window > 999) return fail("--window: a window number 1..999");
+    } else if (k == "--style") a.style_file = v;
+    else if (k == "--size") {
+      if (std::sscanf(v.c_str(), "%dx%d", &a.width, &a.height) != 2 || a.width < 64 || a.height < 32 || a.width > 8192 || a.height > 8192)
+        return fail("--size: WxH, e.g. 1920x1080");
+    } else if (k == "--renderer") {
+      if (v != "software" && v != "auto") return fail("--renderer: software or auto");
+      a.software = v == "software";
+    } else if (k == "--lang") {
+      if (v != "zh-CN" && v != "zh-TW" && v != "en") return fail("--lang: zh-CN, zh-TW or en");
+      a.lang = v;
+    } else if (k == "--utc-offset-min") {
+      try { a.utc_offset_min = std::stoi(v); } catch (...) { return fail("--utc-offset-min: minutes, e.g. 480"); }
+    } else if (k == "--screenshot") a.screenshot = v;
+    else if (k == "--screenshot-wait-ms") {
+      try { a.screenshot_wait_ms = std::stoi(v); } catch (...) { return fail("--screenshot-wait-ms: a number"); }
+    } else if (k == "--screenshot-on-signal") a.signal_screenshot = v;
+    else if (k == "--voice") a.voice_name = v;
+    else if (k == "--second-voice") {
+      if (v != "yue" && v != "en") return fail("--second-voice: yue or en");
+      a.second_voice = v;
+    } else if (k == "--voice-wav") a.voice_wav = v;
+    else return fail("unknown option " + k);
+  }
+  if (a.token.empty()) return fail("--token is required (the device's token from the hall file)");
+  if (a.width == 0) {
+    switch (a.layout) {
+      case Layout::board: a.width = 1920, a.height = 1080; break;
+      case Layout::strip: a.width = 512, a.height = 64; break;
+      default: a.width = 1280, a.height = 800; break;
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // First thing: SIGUSR1's default action would end the process.
+  std::signal(SIGUSR1, on_sigusr1);
+  auto parsed = parse_args(argc, argv);
+  if (!parsed) return 2;
+  Args args = *parsed;
+
+  const std::string style_file =
+      args.style_file.empty() ? std::string(HALLQ_ASSETS_DIR) + "/display/" + std::string(to_string(args.layout)) + ".json" : args.style_file;
+  auto loaded = load_style(style_file);
+  if (!loaded) {
+    std::cerr << "hallq-display: " << loaded.error().message << "\n";
+    return 2;
+  }
+  Style style = *loaded;
+  if (style.layout != args.layout) {
+    std::cerr << "hallq-display: " << style_file << ": a " << to_string(style.layout) << " style, not " << to_string(args.layout) << "\n";
+    return 2;
+  }
+  if (!args.lang.empty()) style.language = args.lang;
+  if (!args.marquee) style.notice_speed_px_s = 0;
+
+  if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
+    std::cerr << "hallq-display: SDL_Init: " << SDL_GetError() << "\n";
+    return 1;
+  }
+  auto screen_r = Screen::open(ScreenOptions{args.width, args.height, args.fullscreen, args.software, "hallq-display"}, style);
+  if (!screen_r) {
+    std::cerr << "hallq-display: " << screen_r.error().message << "\n";
+    SDL_Quit();
+    return 1;
+  }
+  std::unique_ptr<Screen> screen = std::move(*screen_r);
+
+  std::unique_ptr<Voice> voice;
+  if (args.voice && (args.layout == Layout::board || args.layout == Layout::strip)) {
+    auto v = Voice::open(VoiceOptions{args.voice_name, args.second_voice, args.voice_wav});
+    if (!v) std::cerr << "hallq-display: voice off: " << v.error().message << "\n";
+    else voice = std::move(*v);
+  }
+
+  const Uint32 wake_event = SDL_RegisterEvents(1);
+  ConnectionOptions copts;
+  copts.host = args.host;
+  copts.port = args.port;
+  copts.token = args.token;
+  copts.wake = [wake_event] {
+    SDL_Event e{};
+    e.type = wake_event;
+    SDL_PushEvent(&e);  // thread-safe; wakes SDL_WaitEventTimeout
+  };
+  Connection connection(copts);
+  connection.start();
+
+  const std::string id_prefix = "d" + std::to_string(wall_now());
+  HallCopy hall;
+  KioskModel kiosk(id_prefix, style.language);
+  EvaluatorModel evaluator(id_prefix, args.window, style.language);
+  std::optional<EvaluatorModel> eval_for_device;  // built once the welcome names our window
+
+  using AnyView = std::variant<std::monostate, BoardView, StripView, TouchView>;
+  AnyView last_view;
+  bool animating = false;
+  std::vector<Button> buttons;  // the touch layout's buttons as last drawn
+  const TimeMs started = wall_now();
+  int exit_code = 0;
+
+  auto window_number = [&] { return args.window ? args.window : hall.device_windows().empty() ? 0 : hall.device_windows().front(); };
+  auto build_view = [&](TimeMs now) -> AnyView {
+    switch (args.layout) {
+      case Layout::board: return board_view(hall, style, now, args.utc_offset_min);
+      case Layout::strip: return strip_view(hall, style, window_number(), now);
+      case Layout::kiosk: return kiosk.view(hall, style, screen->width(), screen->height(), now);
+      case Layout::evaluator: return (eval_for_device ? *eval_for_device : evaluator).view(hall, style, screen->width(), screen->height(), now);
+    }
+    return std::monostate{};
+  };
+  auto draw = [&](const AnyView& v, TimeMs now) {
+    if (auto* b = std::get_if<BoardView>(&v)) animating = screen->draw_board(*b, now);
+    else if (auto* s = std::get_if<StripView>(&v)) animating = screen->draw_strip(*s, now);
+    else if (auto* t = std::get_if<TouchView>(&v)) {
+      animating = screen->draw_touch(*t, now);
+      buttons = t->buttons;
+    }
+  };
+  auto save = [&](const std::string& path) {
+    auto img = screen->read_pixels();
+    if (!img) return std::cerr << "hallq-display: " << img.error().message << "\n", false;
+    if (auto st = write_png(*img, path); !st) return std::cerr << "hallq-display: " << st.error().message << "\n", false;
+    std::cerr << "hallq-display: screenshot " << path << "\n";
+    return true;
+  };
+  auto evaluator_model = [&]() -> EvaluatorModel& {
+    if (!eval_for_device && args.window == 0 && window_number() != 0)
+      eval_for_device.emplace(id_prefix, window_number(), style.language);
+    return eval_for_device ? *eval_for_device : evaluator;
+  };
+  auto press = [&](int x, int y, TimeMs now) {
+    for (const Button& b : buttons) {
+      if (!b.enabled || !b.rect.contains(x, y)) continue;
+      std::optional<json> cmd = args.layout == Layout::kiosk ? kiosk.press(b.action, now) : evaluator_model().press(b.action, now);
+      if (cmd && !connection.send(*cmd) && args.layout == Layout::kiosk) kiosk.send_failed(now);
+      return;
+    }
+  };
+
+  bool running = true;
+  int timeout_ms = 0;
+  while (running) {
+    SDL_Event ev;
+    bool got = SDL_WaitEventTimeout(&ev, timeout_ms) != 0;
+    TimeMs now = wall_now();
+    while (got) {
+      if (ev.type == SDL_QUIT) running = false;
+      else if (ev.type == SDL_MOUSEBUTTONDOWN && ev.button.which != SDL_TOUCH_MOUSEID) press(ev.button.x, ev.button.y, now);
+      else if (ev.type == SDL_FINGERDOWN) press(int(ev.tfinger.x * screen->width()), int(ev.tfinger.y * screen->height()), now);
+      got = SDL_PollEvent(&ev) != 0;
+    }
+    for (Inbound& in : connection.take()) {
+      switch (in.kind) {
+        case Inbound::Kind::opened:
+          std::cerr << "hallq-display: connected to " << args.host << ":" << args.port << "\n";
+          hall.connection_opened();
+          if (args.layout == Layout::kiosk && kiosk.pending_command()) connection.send(*kiosk.pending_command());
+          break;
+        case Inbound::Kind::closed:
+          if (!hall.lost()) std::cerr << "hallq-display: connection lost" << (in.detail.empty() ? "" : ": " + in.detail) << "\n";
+          hall.connection_lost(now);
+          break;
+        case Inbound::Kind::overflow:
+          hall.resync();
+          connection.send(json{{"type", "snapshot"}});
+          break;
+        case Inbound::Kind::message: {
+          const std::string type = in.body.value("type", "");
+          if (type == "result") {
+            kiosk.on_result(in.body, now);
+            evaluator_model().on_result(in.body, now);
+            break;
+          }
+          if (type == "error") std::cerr << "hallq-display: server says " << in.body.dump() << "\n";
+          Applied a = hall.apply(in.body, now);
+          if (!a.error.empty()) std::cerr << "hallq-display: " << a.error << "\n";
+          if (type == "snapshot") std::cerr << "hallq-display: snapshot seq " << hall.seq() << "\n";
+          if (a.need_snapshot) connection.send(json{{"type", "snapshot"}});
+          if (args.layout == Layout::evaluator) evaluator_model().on_applied(a, now);
+          if (voice)
+            for (const CallInfo& c : a.calls)
+              if (args.layout == Layout::board || c.window == window_number()) voice->announce(c.number, c.window);
+          break;
+        }
+      }
+    }
+    now = wall_now();
+    AnyView view = build_view(now);
+    const bool want_shot = !args.screenshot.empty() && (hall.live() || now - started >= args.screenshot_wait_ms);
+    const bool want_signal_shot = !args.signal_screenshot.empty() && g_screenshot_requested.exchange(false);
+    if (view != last_view || animating || want_shot || want_signal_shot) {
+      draw(view, now);
+      if (want_shot) {
+        exit_code = save(args.screenshot) ? 0 : 1;
+        running = false;
+      }
+      if (want_signal_shot) save(args.signal_screenshot);
+      screen->present();
+      last_view = std::move(view);
+    }
+    // Sleep until something can change: a message wakes us; otherwise the next marquee step,
+    // blink, or clock second (signals are checked at least every 250 ms).
+    if (animating) timeout_ms = 16;
+    else if (now - hall.last_call_seen() < style.flash_ms) timeout_ms = std::max<int>(10, style.blink_ms - int((now - hall.last_call_seen()) % style.blink_ms));
+    else if (hall.live()) timeout_ms = 60000 - int(now % 60000) + 2;  // the clock's next minute
+    else timeout_ms = 1000 - int(now % 1000) + 2;                     // "lost for N s" counts up
+    if (!args.signal_screenshot.empty()) timeout_ms = std::min(timeout_ms, 250);
+    if (!args.screenshot.empty()) timeout_ms = std::min(timeout_ms, 100);
+  }
+  connection.stop();
+  voice.reset();
+  screen.reset();
+  TTF_Quit();
+  SDL_Quit();
+  return exit_code;
+}

@@ -1,0 +1,128 @@
+// The display's own copy of the hall, fed by the server's snapshot and events (docs/protocol.md).
+// It notices a gap in `seq` and says a snapshot is needed; it never guesses missing changes.
+// Pure: no SDL, no sockets, no clock of its own. Not thread-safe: the render thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hallq/hall_config.h"
+#include "hallq/result.h"
+#include "hallq/types.h"
+
+namespace hallq::display {
+
+struct ServiceInfo {
+  std::string code;
+  LocalizedText name;
+  int waiting = 0;
+  std::int64_t estimated_wait_s = 0;
+};
+
+// The visitor a window has called or is serving.
+struct CurrentVisitor {
+  std::string id;
+  std::string number;   // "A012"; empty when only the id is known (resolved by the next snapshot)
+  std::string service;
+  TicketState state = TicketState::called;
+  TimeMs called_at = 0;
+  int recalls = 0;
+};
+
+struct WindowInfo {
+  int number = 0;
+  LocalizedText name;
+  std::vector<std::string> services;
+  WindowState state = WindowState::open;
+  std::optional<CurrentVisitor> current;
+};
+
+// One call as the boards list it: number -> window, newest first.
+struct CallInfo {
+  std::string number;
+  std::string service;
+  int window = 0;
+  TimeMs at = 0;
+  bool recall = false;
+  friend bool operator==(const CallInfo&, const CallInfo&) = default;
+};
+
+// What applying one server message did, for the screens and the voice.
+struct Applied {
+  bool changed = false;          // redraw
+  bool need_snapshot = false;    // a gap, or a change the copy cannot follow: ask for a snapshot
+  std::vector<CallInfo> calls;   // calls and recalls to announce, oldest first
+  std::optional<Ticket> completed;  // service_completed: the ticket (for the evaluator)
+  // An event this build does not know (a newer server): its name and raw body. Its seq is taken.
+  std::string other_event;
+  nlohmann::json other_body;
+  std::string error;             // a message we could not read (logged; the copy is unchanged)
+};
+
+class HallCopy {
+ public:
+  static constexpr std::size_t kRecentCalls = 20;  // the server keeps as many
+
+  // Any server message (welcome, snapshot, event, ...). Unknown types are ignored.
+  Applied apply(const nlohmann::json& message, TimeMs now);
+  Applied apply_snapshot(const nlohmann::json& snapshot, TimeMs now);
+  Applied apply_event(const nlohmann::json& event, TimeMs now);
+
+  // The connection went away / came back. While lost, nothing shown may pass for live.
+  void connection_lost(TimeMs now);
+  void connection_opened();
+  // Messages were lost on the way (a full queue): ignore events until the next snapshot.
+  void resync() { waiting_for_snapshot_ = true; }
+
+  bool has_snapshot() const { return has_snapshot_; }
+  bool live() const { return has_snapshot_ && !lost_; }
+  bool lost() const { return lost_; }
+  TimeMs lost_since() const { return lost_since_; }
+  std::uint64_t seq() const { return seq_; }
+  TimeMs last_change() const { return last_change_; }
+  TimeMs last_call_seen() const { return last_call_seen_; }  // local time the newest call arrived
+
+  const LocalizedText& hall_name() const { return hall_name_; }
+  const std::string& notice() const { return notice_; }
+  const std::string& business_day() const { return business_day_; }
+  const std::vector<ServiceInfo>& services() const { return services_; }
+  const std::vector<WindowInfo>& windows() const { return windows_; }
+  const std::deque<CallInfo>& recent_calls() const { return recent_calls_; }  // newest first
+  const ServiceInfo* service(std::string_view code) const;
+  const WindowInfo* window(int number) const;
+
+  // From the welcome message: the device's name and windows.
+  const std::string& device_name() const { return device_name_; }
+  const std::vector<int>& device_windows() const { return device_windows_; }
+
+ private:
+  ServiceInfo* service_mut(std::string_view code);
+  WindowInfo* window_mut(int number);
+  void apply_load(const ServiceLoad& l);
+
+  bool has_snapshot_ = false;
+  bool lost_ = false;
+  TimeMs lost_since_ = 0;
+  TimeMs last_change_ = 0;
+  TimeMs last_call_seen_ = 0;
+  std::uint64_t seq_ = 0;
+  bool waiting_for_snapshot_ = false;  // asked after a gap; events are dropped until it comes
+  LocalizedText hall_name_;
+  std::string notice_;
+  std::string business_day_;
+  std::vector<ServiceInfo> services_;
+  std::vector<WindowInfo> windows_;
+  std::deque<CallInfo> recent_calls_;
+  std::string device_name_;
+  std::vector<int> device_windows_;
+};
+
+// Reads {"zh_cn","zh_tw","en"} (or a plain string) as a LocalizedText.
+LocalizedText localized_from_json(const nlohmann::json& j);
+
+}  // namespace hallq::display

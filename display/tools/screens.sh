@@ -1,0 +1,49 @@
+#!/bin/bash
+# Renders every display layout with the SAMPLE hall into docs/screens/display-*.png:
+# starts a hallq-server on a free port with a scratch data dir, issues and calls tickets like a
+# mid-morning, and runs hallq-display offscreen with --screenshot for each layout and size.
+#   display/tools/screens.sh BUILD_DIR        (e.g. build/hD)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${1:?build dir, e.g. build/hD}
+HALL=assets/halls/sample-county.json
+OUT=docs/screens
+DATA=$(mktemp -d /tmp/hallq-screens-XXXXXX)
+export SDL_VIDEODRIVER=offscreen SDL_AUDIODRIVER=dummy ASAN_OPTIONS=detect_leaks=0
+tok() { python3 -c "import json;print([d['token'] for d in json.load(open('$HALL'))['devices'] if d['id']=='$1'][0])"; }
+
+"$B/server/app/hallq-server" --config $HALL --data "$DATA" --listen 127.0.0.1:0 --always-open > "$DATA/server.out" 2> "$DATA/server.err" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do grep -q listening "$DATA/server.out" && break; sleep 0.2; done
+PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$DATA/server.out")
+S=http://127.0.0.1:$PORT
+ADMIN=$(curl -s -X POST $S/api/login -d '{"user":"admin","password":"admin-demo"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+post() { curl -s -o /dev/null -X POST "$S$1" -H "Authorization: Bearer $ADMIN" -d "$2"; }
+n=0
+for svc in A A A A B B B D D D D D E E E E E E F F G H J J J K L M P A B D E; do
+  n=$((n+1)); post /api/tickets "{\"service\":\"$svc\",\"request_id\":\"shot-$n\"}"
+done
+for w in 7 11 20 14 3 5 2 1; do post /api/windows/$w/call-next "{\"request_id\":\"shot-call-$w\"}"; done
+post /api/windows/4/pause '{"request_id":"shot-pause-4"}'
+post /api/commands/notice "{\"text\":\"$(python3 -c "import json;print(json.load(open('$HALL'))['notice'])")\",\"request_id\":\"shot-notice\"}"
+
+D="$B/display/hallq-display --server 127.0.0.1:$PORT --no-voice --no-marquee"
+$D --token "$(tok board-1)" --layout board --size 1920x1080 --screenshot $OUT/display-board-1080p.png
+$D --token "$(tok board-2)" --layout board --size 1280x720 --lang zh-TW --screenshot $OUT/display-board-720p-zh-TW.png
+$D --token "$(tok strip-1)" --layout strip --size 512x64 --screenshot $OUT/display-strip-512x64.png
+$D --token "$(tok strip-3)" --layout strip --size 640x160 --screenshot $OUT/display-strip-640x160.png
+$D --token "$(tok strip-4)" --layout strip --size 512x64 --screenshot $OUT/display-strip-512x64-paused.png
+$D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --screenshot $OUT/display-kiosk.png
+$D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --lang zh-TW --screenshot $OUT/display-kiosk-zh-TW.png
+# The evaluator asks once a visit at its window completes: start it, finish window 1's visit, shoot.
+$D --token "$(tok eval-1)" --layout evaluator --size 1280x800 --screenshot-on-signal $OUT/display-evaluator.png &
+EV=$!
+sleep 3
+post /api/windows/1/start '{"request_id":"shot-start-1"}'
+post /api/windows/1/complete '{"request_id":"shot-complete-1"}'
+sleep 2; kill -USR1 $EV; sleep 2; kill $EV; wait $EV || true
+# The board with the server gone.
+kill $SERVER; wait $SERVER 2>/dev/null || true
+$D --token "$(tok board-1)" --layout board --size 1920x1080 --screenshot-wait-ms 3500 --screenshot $OUT/display-board-lost.png || true
+ls -la $OUT/display-*.png

@@ -1,0 +1,275 @@
+// A real hallq-server process (the small test hall) and real hallq-display processes under
+// SDL's offscreen video driver: tickets are issued and called over HTTP, the display is asked
+// for screenshots with SIGUSR1, and the pixels must change where they should and only there.
+// The server is killed and restarted: the board must say "connection lost" and then show the
+// hall again. The voice goes to a WAV file. Everything polls with generous deadlines: nothing
+// here measures speed.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <thread>
+
+#include "hallq/client/client.h"
+#include "hallq/display/png.h"
+#include "hallq/display/style.h"
+#include "hallq/display/wav.h"
+
+namespace hallq::display {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+const std::string kKioskToken = "kiosk-token-0001-abcdef";
+const std::string kDisplayToken = "display-token-0001-abcdef";
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/hallq-display-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// A child process with stdout and stderr in files.
+struct Process {
+  pid_t pid = -1;
+  fs::path out, err;
+  Process(const std::vector<std::string>& argv, const fs::path& dir, const std::string& name, const std::vector<std::string>& env = {}) {
+    out = dir / (name + ".out");
+    err = dir / (name + ".err");
+    pid = fork();
+    if (pid == 0) {
+      int o = open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      int e = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(o, 1);
+      dup2(e, 2);
+      for (const auto& kv : env) putenv(strdup(kv.c_str()));
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Process() { stop(SIGKILL); }
+  int stop(int sig) {
+    if (pid <= 0) return -1;
+    kill(pid, sig);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+  bool alive() const { return pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0; }
+  std::string text(const fs::path& p) const {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+};
+
+bool wait_for(const std::function<bool()>& ok, std::chrono::milliseconds deadline) {
+  const auto until = Clock::now() + deadline;
+  while (Clock::now() < until) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return ok();
+}
+
+class DisplayTest : public ::testing::Test {
+ protected:
+  void start_server(std::uint16_t port = 0) {
+    server_ = std::make_unique<Process>(
+        std::vector<std::string>{HALLQ_SERVER_BIN, "--config", std::string(HALLQ_SOURCE_DIR) + "/tests/data/small-hall.json", "--data",
+                                 (dir_.path / "data").string(), "--listen", "127.0.0.1:" + std::to_string(port), "--always-open"},
+        dir_.path, "server");
+    std::string line;
+    ASSERT_TRUE(wait_for([&] {
+      line = server_->text(server_->out);
+      return line.find("listening on http://127.0.0.1:") != std::string::npos && line.find('\n', line.rfind("listening")) != std::string::npos;
+    }, 60s)) << server_->text(server_->err);
+    const std::string last = line.substr(line.rfind("listening on http://127.0.0.1:") + 30);
+    port_ = std::uint16_t(std::stoi(last));
+  }
+
+  void start_display(const std::string& name, std::vector<std::string> args) {
+    shot_ = dir_.path / (name + ".png");
+    std::vector<std::string> argv{HALLQ_DISPLAY_BIN, "--server", "127.0.0.1:" + std::to_string(port_), "--token", kDisplayToken,
+                                  "--screenshot-on-signal", shot_.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    // The leak checker is off for the display only: the offscreen video driver dlopens GL
+    // libraries whose one-time allocations LSan reports without a stack to suppress them by.
+    display_ = std::make_unique<Process>(argv, dir_.path, name,
+                                         std::vector<std::string>{"SDL_VIDEODRIVER=offscreen", "SDL_AUDIODRIVER=dummy",
+                                                                  "ASAN_OPTIONS=detect_leaks=0"});
+    // Up (its SIGUSR1 handler installed) once it reports on the connection.
+    ASSERT_TRUE(wait_for([&] {
+      const std::string err = display_->text(display_->err);
+      return err.find("connected") != std::string::npos || err.find("connection lost") != std::string::npos;
+    }, 60s)) << display_->text(display_->err);
+  }
+
+  // Asks the running display for its current frame.
+  Image shot() {
+    EXPECT_TRUE(display_->alive()) << display_->text(display_->err);
+    fs::remove(shot_);
+    kill(display_->pid, SIGUSR1);
+    EXPECT_TRUE(wait_for([&] { return fs::exists(shot_); }, 20s)) << display_->text(display_->err);
+    auto img = read_png(shot_.string());
+    EXPECT_TRUE(img.ok()) << (img.ok() ? "" : img.error().message);
+    return img.ok() ? *img : Image{};
+  }
+
+  // Polls screenshots until `ok` holds for one; returns it (or the last one tried).
+  Image shot_until(const std::function<bool(const Image&)>& ok, std::chrono::milliseconds deadline, const char* what) {
+    Image img;
+    const bool done = wait_for([&] { img = shot(); return img.width > 0 && ok(img); }, deadline);
+    EXPECT_TRUE(done) << what << "\n" << display_->text(display_->err);
+    return img;
+  }
+
+  client::HttpClient http() { return client::HttpClient("127.0.0.1", port_); }
+  std::string login(const std::string& user, const std::string& password) {
+    auto r = http().post("/api/login", {{"user", user}, {"password", password}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().value("token", "");
+  }
+  void issue(const std::string& service, const std::string& rid) {
+    auto r = http().post("/api/tickets", {{"service", service}, {"request_id", rid}}, kKioskToken);
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  std::string call(int window, const std::string& token, const std::string& rid, const std::string& command = "call-next") {
+    auto r = http().post("/api/windows/" + std::to_string(window) + "/" + command, {{"request_id", rid}}, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().contains("ticket") ? r.json()["ticket"].value("number", "") : "";
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Process> server_, display_;
+  std::uint16_t port_ = 0;
+  fs::path shot_;
+};
+
+bool same_colour(const std::uint8_t* p, Colour c) { return p[0] == c.r && p[1] == c.g && p[2] == c.b; }
+
+// Pixels that differ inside [x0,x1) x [y0,y1).
+int differing(const Image& a, const Image& b, int x0, int y0, int x1, int y1) {
+  int n = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x)
+      if (std::memcmp(a.at(x, y), b.at(x, y), 3) != 0) ++n;
+  return n;
+}
+
+TEST_F(DisplayTest, BoardFollowsCallsLosesTheServerAndConverges) {
+  start_server();
+  // The shipped board style without the blink, so frames are comparable (blinking is unit-tested).
+  nlohmann::json style_json = nlohmann::json::parse(std::ifstream(std::string(HALLQ_ASSETS_DIR) + "/display/board.json"));
+  style_json["flash_ms"] = 0;
+  const fs::path style_file = dir_.path / "board-style.json";
+  std::ofstream(style_file) << style_json.dump();
+  const Style style = *parse_style(style_json);
+  const fs::path wav = dir_.path / "voice.wav";
+  start_display("board", {"--layout", "board", "--size", "1280x720", "--voice-wav", wav.string(), "--no-marquee", "--style",
+                          style_file.string()});
+  // Geometry of the 1280x720 board (display/render/src/screen.cc, sizes scale with height).
+  const int W = 1280, H = 720, header_h = 80, notice_h = 64;
+  const int calls_x0 = 20, calls_x1 = W * 47 / 100, body_y0 = header_h + 13, body_y1 = H - notice_h - 14;
+  auto panel_probe = [&](const Image& img) { return img.at(calls_x0 + 2, body_y1 - 10); };  // calls panel, bottom-left corner
+
+  Image idle = shot_until([&](const Image& i) { return same_colour(panel_probe(i), style.panel); }, 60s, "board goes live");
+
+  issue("A", "it-1");
+  const std::string zhang = login("zhang", "zhang-pass");
+  EXPECT_EQ(call(1, zhang, "it-call-1"), "A001");
+  const int newest_y = 200;  // the first call row (rows start at y 179), left of its text
+  Image called = shot_until([&](const Image& i) { return same_colour(i.at(calls_x0 + 10, newest_y), style.newest); }, 30s,
+                            "the newest call row is highlighted");
+  EXPECT_GT(differing(idle, called, calls_x0, body_y0, calls_x1, body_y1), 500) << "the calls area shows the call";
+  EXPECT_EQ(differing(idle, called, 0, 0, W / 2, header_h), 0) << "the hall name did not move";
+  EXPECT_EQ(differing(idle, called, 0, H - notice_h, W, H), 0) << "the notice line did not change";
+
+  // The voice said it: chime + sentence, a plausible length.
+  std::size_t one_call = 0;
+  ASSERT_TRUE(wait_for([&] {
+    auto w = read_wav(wav.string());
+    one_call = w.ok() ? w->samples.size() : 0;
+    return w.ok() && one_call > std::size_t(w->sample_rate) * 25 / 10;
+  }, 60s)) << "no announcement in " << wav;
+  auto first = read_wav(wav.string());
+  ASSERT_TRUE(first.ok());
+  EXPECT_LT(one_call, std::size_t(first->sample_rate) * 12) << "one call, not more";
+
+  // A recall is announced again, after the first, not over it.
+  EXPECT_EQ(call(1, zhang, "it-recall-1", "recall"), "A001");
+  ASSERT_TRUE(wait_for([&] {
+    auto w = read_wav(wav.string());
+    return w.ok() && w->samples.size() > one_call * 18 / 10;
+  }, 60s));
+  auto both = read_wav(wav.string());
+  ASSERT_TRUE(both.ok());
+  EXPECT_TRUE(std::equal(first->samples.begin(), first->samples.end(), both->samples.begin()))
+      << "the first announcement was left whole";
+
+  // Server gone: the board says so and shows no calls.
+  Image before_kill = shot();
+  const std::uint16_t port = port_;
+  server_->stop(SIGKILL);
+  Image lost = shot_until([&](const Image& i) { return same_colour(panel_probe(i), style.lost); }, 30s, "connection lost banner");
+  EXPECT_FALSE(same_colour(lost.at(calls_x0 + 10, newest_y), style.newest)) << "no stale newest call";
+
+  // Back on the same port with the same data: the board converges to the same calls.
+  start_server(port);
+  const auto back = Clock::now();
+  Image again = shot_until([&](const Image& i) { return same_colour(panel_probe(i), style.panel); }, 30s, "live again");
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - back).count();
+  std::cout << "[ display ] live again " << ms << " ms after the server was listening\n";
+  EXPECT_EQ(differing(before_kill, again, calls_x0, body_y0 + 60, calls_x1, body_y1), 0)
+      << "the same calls as before the restart";
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+}
+
+TEST_F(DisplayTest, WindowStripShowsTheCallAndThePause) {
+  start_server();
+  start_display("strip", {"--layout", "strip", "--window", "1", "--size", "512x64", "--no-voice"});
+  const Style style = *load_style(std::string(HALLQ_ASSETS_DIR) + "/display/strip.json");
+  auto has = [&](const Image& i, Colour c) {
+    for (int y = 0; y < i.height; ++y)
+      for (int x = 0; x < i.width; ++x)
+        if (same_colour(i.at(x, y), c)) return true;
+    return false;
+  };
+  // Idle: "1号窗口  欢迎光临" in amber and green (lost would be all red). A strip has no clock,
+  // so frames are exactly comparable.
+  Image idle = shot_until([&](const Image& i) { return has(i, style.muted) && has(i, style.accent); }, 60s, "strip live");
+  issue("A", "st-1");
+  const std::string zhang = login("zhang", "zhang-pass");
+  EXPECT_EQ(call(1, zhang, "st-call-1"), "A001");
+  Image called = shot_until([&](const Image& i) { return differing(i, idle, 0, 0, 512, 64) > 200 && !same_colour(i.at(2, 2), style.accent); },
+                            30s, "the number instead of the welcome, after the flash");
+  EXPECT_GT(differing(idle, called, 0, 0, 512, 64), 200);
+  call(1, zhang, "st-noshow-1", "no-show");
+  call(1, zhang, "st-pause-1", "pause");
+  shot_until([&](const Image& i) { return !has(i, style.accent) && has(i, style.paused); }, 30s, "暂停服务 in red, nothing green");
+  call(1, zhang, "st-resume-1", "resume");
+  shot_until([&](const Image& i) { return differing(i, idle, 0, 0, 512, 64) == 0; }, 30s, "back to the idle frame");
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+}
+
+}  // namespace
+}  // namespace hallq::display

@@ -1,0 +1,393 @@
+// The display's pure core: its copy of the hall, the view models, announcements, styles, the
+// touch models. No SDL, no sockets: messages are built with the shared codec, as the server does.
+#include <gtest/gtest.h>
+
+#include "hallq/display/announcement.h"
+#include "hallq/display/hall_copy.h"
+#include "hallq/display/reconnect.h"
+#include "hallq/display/style.h"
+#include "hallq/display/touch.h"
+#include "hallq/display/views.h"
+#include "hallq/json_codec.h"
+
+namespace hallq::display {
+namespace {
+
+using nlohmann::json;
+
+constexpr TimeMs kT0 = 1795744800000;  // 2026-11-27 10:00 Beijing
+
+json name(const char* cn, const char* tw, const char* en) { return json{{"zh_cn", cn}, {"zh_tw", tw}, {"en", en}}; }
+
+// A snapshot shaped like Engine::snapshot: two services, three windows, two recent calls.
+json snapshot(std::uint64_t seq) {
+  return json{{"type", "snapshot"},
+              {"seq", seq},
+              {"business_day", "2026-11-27"},
+              {"now", kT0},
+              {"notice", "请携带身份证"},
+              {"hall", {{"id", "t"}, {"name", name("测试大厅", "測試大廳", "Test Hall")}}},
+              {"services",
+               {{{"code", "A"}, {"name", name("综合受理", "綜合受理", "General")}, {"department", ""}, {"waiting", 3},
+                 {"issued_today", 9}, {"estimated_wait_s", 840}, {"longest_wait_s", 900}},
+                {{"code", "B"}, {"name", name("不动产登记", "不動產登記", "Real Estate")}, {"department", ""}, {"waiting", 0},
+                 {"issued_today", 2}, {"estimated_wait_s", 0}, {"longest_wait_s", 0}}}},
+              {"windows",
+               {{{"number", 1}, {"name", name("1号窗口", "1號窗口", "Window 1")}, {"department", ""}, {"services", {"A"}},
+                 {"state", "open"}, {"state_since", kT0}, {"clerk", "zhang"}, {"served_today", 4},
+                 {"current", {{"id", "T-A005"}, {"number", "A005"}, {"service", "A"}, {"state", "called"}, {"class", "normal"},
+                              {"called_at", kT0 - 60000}, {"recalls", 0}}},
+                 {"held", json::array()}},
+                {{"number", 2}, {"name", name("2号窗口", "2號窗口", "Window 2")}, {"department", ""}, {"services", {"B"}},
+                 {"state", "paused"}, {"state_since", kT0}, {"clerk", ""}, {"served_today", 0}, {"current", nullptr},
+                 {"held", json::array()}},
+                {{"number", 3}, {"name", name("3号窗口", "3號窗口", "Window 3")}, {"department", ""}, {"services", {"A", "B"}},
+                 {"state", "open"}, {"state_since", kT0}, {"clerk", ""}, {"served_today", 0}, {"current", nullptr},
+                 {"held", json::array()}}}},
+              {"recent_calls",
+               {{{"number", "A005"}, {"service", "A"}, {"window", 1}, {"at", kT0 - 60000}, {"recall", false}},
+                {{"number", "B002"}, {"service", "B"}, {"window", 3}, {"at", kT0 - 120000}, {"recall", false}}}}};
+}
+
+Ticket ticket(const std::string& number, TicketState state, int window, TicketStep last, TimeMs at) {
+  Ticket t;
+  t.id = "T-" + number;
+  t.number = number;
+  t.service = t.origin_service = number.substr(0, 1);
+  t.business_day = "2026-11-27";
+  t.state = state;
+  t.issued_at = t.queued_at = kT0 - 600000;
+  t.window = window;
+  if (state == TicketState::called) t.called_at = at;
+  t.history = {TicketTransition{TicketStep::issued, kT0 - 600000}, TicketTransition{last, at, window, "zhang"}};
+  return t;
+}
+
+json event(std::uint64_t seq, EventType type, std::optional<Ticket> t, std::optional<Window> w, std::optional<ServiceLoad> load = {}) {
+  Event e;
+  e.seq = seq;
+  e.at = kT0;
+  e.type = type;
+  e.ticket = std::move(t);
+  e.window = std::move(w);
+  e.load = std::move(load);
+  e.actor = "zhang";
+  return to_json(e);
+}
+
+Window window(int number, WindowState state, std::string current) {
+  Window w;
+  w.number = number;
+  w.state = state;
+  w.current_ticket = std::move(current);
+  return w;
+}
+
+Style board_style() { return default_style(Layout::board); }
+
+TEST(DisplayHallCopy, SnapshotBecomesBoardRowsNewestFirst) {
+  HallCopy hall;
+  Applied a = hall.apply(snapshot(10), kT0);
+  ASSERT_TRUE(a.error.empty()) << a.error;
+  EXPECT_TRUE(a.changed);
+  EXPECT_TRUE(hall.live());
+  BoardView v = board_view(hall, board_style(), kT0, 480);
+  EXPECT_EQ(v.title, "测试大厅");
+  EXPECT_EQ(v.clock, "10:00");
+  EXPECT_EQ(v.date, "2026年11月27日 星期五");
+  ASSERT_EQ(v.calls.size(), 2u);
+  EXPECT_EQ(v.calls[0].number, "A005");
+  EXPECT_EQ(v.calls[0].window, "1号窗口");
+  EXPECT_TRUE(v.calls[0].newest);
+  EXPECT_FALSE(v.calls[1].newest);
+  // A snapshot's calls are not new: no flash, the newest row is steadily highlighted.
+  EXPECT_TRUE(v.calls[0].highlight);
+  ASSERT_EQ(v.services.size(), 2u);
+  EXPECT_EQ(v.services[0].name, "综合受理");
+  EXPECT_EQ(v.services[0].waiting, "3");
+  EXPECT_EQ(v.services[0].wait, "约 14 分钟");
+  EXPECT_EQ(v.services[1].wait, "无需等候");
+  EXPECT_FALSE(v.lost);
+}
+
+TEST(DisplayHallCopy, CallEventPutsTheNewestCallFirstAndFlashes) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  Ticket t = ticket("A006", TicketState::called, 3, TicketStep::called, kT0 + 1000);
+  Applied a = hall.apply(event(11, EventType::ticket_called, t, window(3, WindowState::open, t.id),
+                               ServiceLoad{"A", 2, 9, 600, 700}),
+                         kT0 + 1000);
+  ASSERT_TRUE(a.error.empty()) << a.error;
+  ASSERT_EQ(a.calls.size(), 1u);
+  EXPECT_EQ(a.calls[0].number, "A006");
+  EXPECT_EQ(a.calls[0].window, 3);
+  EXPECT_EQ(hall.seq(), 11u);
+  Style style = board_style();
+  BoardView v = board_view(hall, style, kT0 + 1000, 480);
+  ASSERT_EQ(v.calls.size(), 3u);
+  EXPECT_EQ(v.calls[0].number, "A006");
+  EXPECT_EQ(v.calls[0].window, "3号窗口");
+  EXPECT_EQ(v.services[0].waiting, "2");
+  // Blinks during the flash time, then stays highlighted.
+  EXPECT_TRUE(board_view(hall, style, kT0 + 1000 + 100, 480).calls[0].highlight);
+  EXPECT_FALSE(board_view(hall, style, kT0 + 1000 + style.blink_ms + 100, 480).calls[0].highlight);
+  EXPECT_TRUE(board_view(hall, style, kT0 + 1000 + style.flash_ms + 1, 480).calls[0].highlight);
+  // The window strip shows the number and flashes too.
+  StripView s = strip_view(hall, default_style(Layout::strip), 3, kT0 + 1100);
+  EXPECT_EQ(s.number, "A006");
+  EXPECT_TRUE(s.flash_on);
+}
+
+TEST(DisplayHallCopy, RecallIsAnnouncedAgain) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  Ticket t = ticket("A005", TicketState::called, 1, TicketStep::recalled, kT0 + 5000);
+  t.recalls = 1;
+  Applied a = hall.apply(event(11, EventType::ticket_recalled, t, window(1, WindowState::open, t.id)), kT0 + 5000);
+  ASSERT_EQ(a.calls.size(), 1u);
+  EXPECT_TRUE(a.calls[0].recall);
+  EXPECT_EQ(hall.recent_calls().front().number, "A005");
+}
+
+TEST(DisplayHallCopy, GapAsksForASnapshotAndIgnoresEventsUntilItComes) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  Ticket t = ticket("A006", TicketState::called, 3, TicketStep::called, kT0);
+  Applied gap = hall.apply(event(12, EventType::ticket_called, t, window(3, WindowState::open, t.id)), kT0);
+  EXPECT_TRUE(gap.need_snapshot);
+  EXPECT_TRUE(gap.calls.empty());
+  EXPECT_EQ(hall.seq(), 10u);
+  // The next event is not applied on top of a copy known to be incomplete, nor asked for twice.
+  Applied next = hall.apply(event(13, EventType::ticket_called, t, window(3, WindowState::open, t.id)), kT0);
+  EXPECT_FALSE(next.need_snapshot);
+  EXPECT_FALSE(next.changed);
+  // The snapshot resets; events at or below its seq are old news.
+  hall.apply(snapshot(13), kT0);
+  EXPECT_FALSE(hall.apply(event(13, EventType::ticket_called, t, window(3, WindowState::open, t.id)), kT0).changed);
+  EXPECT_TRUE(hall.apply(event(14, EventType::ticket_called, t, window(3, WindowState::open, t.id)), kT0).changed);
+}
+
+TEST(DisplayHallCopy, UnreadableEventAsksForASnapshot) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  json bad = event(11, EventType::ticket_called, std::nullopt, std::nullopt);
+  bad["ticket"] = json{{"number", 12}};
+  Applied a = hall.apply(bad, kT0);
+  EXPECT_TRUE(a.need_snapshot);
+  EXPECT_NE(a.error.find("/ticket"), std::string::npos) << a.error;
+}
+
+TEST(DisplayHallCopy, UnknownEventKeepsOrderAndIsHandedOn) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  json e{{"type", "event"}, {"seq", 11}, {"at", kT0}, {"event", "queue_reshuffled_in_2030"}, {"ticket", {{"id", "T-A005"}, {"window", 1}}}};
+  Applied a = hall.apply(e, kT0);
+  EXPECT_FALSE(a.need_snapshot);
+  EXPECT_EQ(a.other_event, "queue_reshuffled_in_2030");
+  EXPECT_EQ(hall.seq(), 11u);
+}
+
+TEST(DisplayHallCopy, TicketLeavingAWindowIsNoLongerShownThere) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  Ticket t = ticket("A005", TicketState::no_show, 1, TicketStep::no_show, kT0);
+  hall.apply(event(11, EventType::ticket_no_show, t, window(1, WindowState::open, "")), kT0);
+  EXPECT_FALSE(hall.window(1)->current.has_value());
+  StripView s = strip_view(hall, default_style(Layout::strip), 1, kT0);
+  EXPECT_EQ(s.number, "");
+  EXPECT_EQ(s.status, "欢迎光临");
+}
+
+TEST(DisplayStripView, PausedWindowSaysSo) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  StripView s = strip_view(hall, default_style(Layout::strip), 2, kT0);
+  EXPECT_TRUE(s.paused);
+  EXPECT_EQ(s.status, "暂停服务");
+  EXPECT_EQ(s.window, "2号窗口");
+  // Pausing window 1 by event.
+  hall.apply(event(11, EventType::window_paused, std::nullopt, window(1, WindowState::paused, "")), kT0);
+  EXPECT_TRUE(strip_view(hall, default_style(Layout::strip), 1, kT0).paused);
+  Style tw = default_style(Layout::strip);
+  tw.language = "zh-TW";
+  EXPECT_EQ(strip_view(hall, tw, 2, kT0).status, "暫停服務");
+}
+
+TEST(DisplayBoardView, LostConnectionShowsNoStaleCalls) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  hall.connection_lost(kT0 + 1000);
+  EXPECT_FALSE(hall.live());
+  BoardView v = board_view(hall, board_style(), kT0 + 13500, 480);
+  EXPECT_TRUE(v.lost);
+  EXPECT_TRUE(v.calls.empty());
+  EXPECT_TRUE(v.services.empty());
+  EXPECT_EQ(v.lost_title, "连接中断 / Connection lost");
+  EXPECT_NE(v.lost_detail.find("12 秒"), std::string::npos) << v.lost_detail;
+  StripView s = strip_view(hall, default_style(Layout::strip), 1, kT0 + 2000);
+  EXPECT_TRUE(s.lost);
+  EXPECT_EQ(s.number, "");
+  // Reconnected but no snapshot yet: still not live; events are ignored until the snapshot.
+  hall.connection_opened();
+  Ticket t = ticket("A006", TicketState::called, 3, TicketStep::called, kT0);
+  EXPECT_FALSE(hall.apply(event(11, EventType::ticket_called, t, window(3, WindowState::open, t.id)), kT0).changed);
+  EXPECT_TRUE(board_view(hall, board_style(), kT0 + 14000, 480).lost);
+  hall.apply(snapshot(11), kT0 + 14000);
+  EXPECT_FALSE(board_view(hall, board_style(), kT0 + 14000, 480).lost);
+}
+
+TEST(DisplayBoardView, StyleFiltersWindowsAndServices) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  Style s = board_style();
+  s.windows = {3};
+  s.services = {"B"};
+  s.second_language = "en";
+  BoardView v = board_view(hall, s, kT0, 480);
+  ASSERT_EQ(v.calls.size(), 1u);
+  EXPECT_EQ(v.calls[0].number, "B002");
+  ASSERT_EQ(v.services.size(), 1u);
+  EXPECT_EQ(v.services[0].second_name, "Real Estate");
+  s.language = "zh-TW";
+  EXPECT_EQ(board_view(hall, s, kT0, 480).services[0].name, "不動產登記");
+  EXPECT_EQ(board_view(hall, s, kT0, 480).title, "測試大廳");
+}
+
+TEST(DisplayAnnouncement, ReadsTheNumberDigitByDigit) {
+  EXPECT_EQ(announcement_text("A012", 3), "请A012号到3号窗口办理");
+  EXPECT_EQ(spoken_announcement("A012", 3, "cmn"), "请 A 零 一 二 号到 三 号窗口办理");
+  EXPECT_EQ(spoken_announcement("B100", 12, "yue"), "請 B 一 零 零 號到 十二 號窗口辦理");
+  EXPECT_EQ(spoken_announcement("A012", 3, "en"), "Number A, zero, one, two, please go to window 3.");
+  struct Case { int n; const char* zh; } cases[] = {{1, "一"}, {10, "十"}, {12, "十二"}, {20, "二十"}, {28, "二十八"},
+                                                    {100, "一百"}, {105, "一百零五"}, {110, "一百一十"}, {999, "九百九十九"}};
+  for (const auto& c : cases) EXPECT_EQ(chinese_numeral(c.n), c.zh) << c.n;
+}
+
+TEST(DisplayViews, Formatting) {
+  EXPECT_EQ(wait_text(0, "zh-CN"), "无需等候");
+  EXPECT_EQ(wait_text(61, "zh-CN"), "约 2 分钟");
+  EXPECT_EQ(wait_text(600, "zh-TW"), "約 10 分鐘");
+  EXPECT_EQ(wait_text(600, "en"), "about 10 min");
+  EXPECT_EQ(window_label(7, "en"), "Window 7");
+  EXPECT_EQ(clock_text(kT0 + 3723000, 480), "11:02");
+  EXPECT_EQ(date_text(kT0, 480, "en"), "Fri 2026-11-27");
+  // Marquee: no shift when it fits; wraps after text + gap.
+  EXPECT_EQ(marquee_offset(100, 200, 5000, 100, 50), 0);
+  EXPECT_EQ(marquee_offset(400, 200, 1000, 100, 50), 100);
+  EXPECT_EQ(marquee_offset(400, 200, 4500, 100, 50), 0);
+  EXPECT_EQ(marquee_offset(400, 200, 5000, 100, 50), 50);
+}
+
+TEST(DisplayBackoff, StartsNearOneSecondAndCapsNearTen) {
+  Backoff b;
+  EXPECT_EQ(b.delay(0, 0.5).count(), 1000);
+  EXPECT_EQ(b.delay(1, 0.5).count(), 2000);
+  EXPECT_EQ(b.delay(3, 0.5).count(), 8000);
+  EXPECT_EQ(b.delay(4, 0.5).count(), 10000);
+  EXPECT_EQ(b.delay(40, 0.5).count(), 10000);
+  EXPECT_EQ(b.delay(0, 0.0).count(), 750);
+  EXPECT_EQ(b.delay(10, 0.999999).count(), 12499);
+}
+
+TEST(DisplayStyle, ParsesAndNamesTheFirstBadField) {
+  auto ok = parse_style(json{{"layout", "strip"}, {"colours", {{"text", "#FF0000"}}}, {"calls_shown", 5}});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->layout, Layout::strip);
+  EXPECT_EQ(ok->text, (Colour{255, 0, 0, 255}));
+  struct Case { json j; const char* needle; } cases[] = {
+      {json{{"layout", "wall"}}, "/layout"},
+      {json{{"layout", "board"}, {"colours", {{"text", "red"}}}}, "/colours/text"},
+      {json{{"layout", "board"}, {"calls_shown", 99}}, "/calls_shown"},
+      {json{{"layout", "board"}, {"colour", {}}}, "colour"},
+      {json{{"layout", "board"}, {"language", "fr"}}, "/language"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_style(c.j);
+    ASSERT_FALSE(r.ok()) << c.j.dump();
+    EXPECT_NE(r.error().message.find(c.needle), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(DisplayStyle, ShippedStylesParse) {
+  for (const char* f : {"board", "strip", "kiosk", "evaluator"}) {
+    auto s = load_style(std::string(HALLQ_ASSETS_DIR) + "/display/" + f + ".json");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(to_string(s->layout), f);
+  }
+}
+
+TEST(DisplayKiosk, DoubleTapGivesOneRequest) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  KioskModel k("kiosk-run1", "zh-CN");
+  auto first = k.press("service:A", kT0);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ((*first)["command"], "issue");
+  EXPECT_EQ((*first)["service"], "A");
+  EXPECT_FALSE(k.press("service:A", kT0 + 80).has_value()) << "second tap while the first is in flight";
+  EXPECT_FALSE(k.press("service:B", kT0 + 90).has_value());
+  // After a reconnect the same command (same request id) is sent again, not a new one.
+  ASSERT_TRUE(k.pending_command().has_value());
+  EXPECT_EQ((*k.pending_command())["request_id"], (*first)["request_id"]);
+  k.on_result(json{{"type", "result"}, {"request_id", (*first)["request_id"]}, {"ok", true}, {"status", 201},
+                   {"result", {{"ticket", {{"number", "A010"}}}, {"ahead", 3}, {"estimated_wait_s", 600}}}},
+              kT0 + 200);
+  TouchView v = k.view(hall, default_style(Layout::kiosk), 1280, 800, kT0 + 300);
+  EXPECT_EQ(v.big_number, "A010");
+  EXPECT_NE(v.message.find("3"), std::string::npos);
+  auto second = k.press("service:A", kT0 + 5000);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE((*second)["request_id"], (*first)["request_id"]) << "a new press is a new request";
+}
+
+TEST(DisplayKiosk, ButtonsPerServiceLanguageAndPriority) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  KioskModel k("kiosk-run1", "zh-CN");
+  TouchView v = k.view(hall, default_style(Layout::kiosk), 1280, 800, kT0);
+  ASSERT_GE(v.buttons.size(), 2u + 2u + 3u);
+  EXPECT_EQ(v.buttons[0].action, "service:A");
+  EXPECT_EQ(v.buttons[0].label, "综合受理");
+  for (const Button& b : v.buttons) {
+    EXPECT_GT(b.rect.w, 0) << b.action;
+    EXPECT_LE(b.rect.x + b.rect.w, 1280) << b.action;
+    EXPECT_LE(b.rect.y + b.rect.h, 800) << b.action;
+  }
+  k.press("lang:zh-TW", kT0);
+  k.press("priority", kT0);
+  v = k.view(hall, default_style(Layout::kiosk), 1280, 800, kT0);
+  EXPECT_EQ(v.buttons[1].label, "不動產登記");
+  auto cmd = k.press("service:B", kT0);
+  ASSERT_TRUE(cmd.has_value());
+  EXPECT_EQ((*cmd)["class"], "priority");
+  EXPECT_EQ((*cmd)["lang"], "zh-TW");
+  k.press("appointment", kT0);  // a stub until the server has appointments
+}
+
+TEST(DisplayEvaluator, AsksAfterACompletedVisitAtItsWindowAndSendsOneRating) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  EvaluatorModel e("eval-run1", 1, "zh-CN");
+  Ticket elsewhere = ticket("B002", TicketState::done, 3, TicketStep::completed, kT0);
+  e.on_applied(hall.apply(event(11, EventType::service_completed, elsewhere, window(3, WindowState::open, "")), kT0), kT0);
+  EXPECT_TRUE(e.view(hall, default_style(Layout::evaluator), 1280, 800, kT0).buttons.empty());
+  Ticket here = ticket("A005", TicketState::done, 1, TicketStep::completed, kT0);
+  e.on_applied(hall.apply(event(12, EventType::service_completed, here, window(1, WindowState::open, "")), kT0), kT0);
+  TouchView v = e.view(hall, default_style(Layout::evaluator), 1280, 800, kT0);
+  ASSERT_EQ(v.buttons.size(), 5u);
+  EXPECT_EQ(v.buttons[0].label, "非常满意");
+  EXPECT_EQ(v.buttons[4].label, "非常不满意");
+  auto cmd = e.press(v.buttons[0].action, kT0);
+  ASSERT_TRUE(cmd.has_value());
+  EXPECT_EQ((*cmd)["command"], "rate");
+  EXPECT_EQ((*cmd)["ticket"], "T-A005");
+  EXPECT_EQ((*cmd)["level"], 5);
+  EXPECT_FALSE(e.press("rate:1", kT0 + 50).has_value());
+  e.on_result(json{{"type", "result"}, {"request_id", (*cmd)["request_id"]}, {"ok", true}}, kT0 + 100);
+  v = e.view(hall, default_style(Layout::evaluator), 1280, 800, kT0 + 200);
+  EXPECT_TRUE(v.buttons.empty());
+  EXPECT_EQ(v.message, "感谢您的评价");
+}
+
+}  // namespace
+}  // namespace hallq::display
