@@ -62,7 +62,13 @@ std::string call_event(std::uint64_t seq, int n, int window, TimeMs at) {
   t.issued_at = t.queued_at = at - 600000;
   t.called_at = at;
   t.window = window;
-  t.history = {TicketTransition{TicketStep::issued, at - 600000}, TicketTransition{TicketStep::called, at, window, "clerk"}};
+  t.history.assign(2, TicketTransition{});
+  t.history[0].step = TicketStep::issued;
+  t.history[0].at = at - 600000;
+  t.history[1].step = TicketStep::called;
+  t.history[1].at = at;
+  t.history[1].window = window;
+  t.history[1].clerk = "clerk";
   Window w;
   w.number = window;
   w.current_ticket = t.id;

@@ -59,7 +59,13 @@ Ticket ticket(const std::string& number, TicketState state, int window, TicketSt
   t.issued_at = t.queued_at = kT0 - 600000;
   t.window = window;
   if (state == TicketState::called) t.called_at = at;
-  t.history = {TicketTransition{TicketStep::issued, kT0 - 600000}, TicketTransition{last, at, window, "zhang"}};
+  t.history.assign(2, TicketTransition{});
+  t.history[0].step = TicketStep::issued;
+  t.history[0].at = kT0 - 600000;
+  t.history[1].step = last;
+  t.history[1].at = at;
+  t.history[1].window = window;
+  t.history[1].clerk = "zhang";
   return t;
 }
 
