@@ -497,12 +497,16 @@ struct Projection::Impl {
     std::int64_t n[5] = {}, r[5] = {}, ow = 0, os = 0, transfers = 0, idle = 0;  // done,no_show,cancelled,expired
     std::vector<std::int32_t> waits, services;
     bool any = false;
-    {
-      Use s(cell_visits);
+    // The cell's queries take its key as their four parameters.
+    auto bind_cell = [&](Use& s) {
       s->bind(1, day);
       s->bind(2, service);
       s->bind(3, window);
       s->bind(4, clerk);
+    };
+    {
+      Use s(cell_visits);
+      bind_cell(s);
       int rc;
       while ((rc = s->step()) == SQLITE_ROW) {
         any = true;
@@ -522,10 +526,7 @@ struct Projection::Impl {
     }
     {
       Use s(cell_waits);
-      s->bind(1, day);
-      s->bind(2, service);
-      s->bind(3, window);
-      s->bind(4, clerk);
+      bind_cell(s);
       int rc;
       while ((rc = s->step()) == SQLITE_ROW) {
         any = true;
@@ -536,10 +537,7 @@ struct Projection::Impl {
     }
     {
       Use s(cell_transfers);
-      s->bind(1, day);
-      s->bind(2, service);
-      s->bind(3, window);
-      s->bind(4, clerk);
+      bind_cell(s);
       if (s->step() != SQLITE_ROW) return fail("count transfers");
       transfers = s->i64(0);
     }
@@ -553,10 +551,7 @@ struct Projection::Impl {
     }
     if (!any && transfers == 0 && idle == 0) {
       Use s(delete_cell);
-      s->bind(1, day);
-      s->bind(2, service);
-      s->bind(3, window);
-      s->bind(4, clerk);
+      bind_cell(s);
       if (s->step() != SQLITE_DONE) return fail("delete cell");
       return ok_status();
     }
