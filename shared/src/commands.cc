@@ -16,10 +16,10 @@ namespace {
 using nlohmann::json;
 
 // Indexed like CommandBody's alternatives.
-constexpr std::array<std::string_view, 19> kNames{
+constexpr std::array<std::string_view, 21> kNames{
     "issue", "call-next", "call",     "recall", "no-show", "start",  "complete", "transfer",
     "hold",  "callback",  "cancel",   "pause",  "resume",  "close",  "rollover", "notice",
-    "rate",  "request-rating", "followup",
+    "rate",  "request-rating", "followup", "book", "cancel-appointment",
 };
 static_assert(std::variant_size_v<CommandBody> == kNames.size());
 
@@ -162,7 +162,24 @@ std::string ticket_id_field(JsonReader& r, std::string_view key) {
 }
 
 // Field readers for each command, after request_id and window are read.
+std::string appointment_code_field(JsonReader& r, std::string_view key) {
+  std::string s = r.string(key, true, 16);
+  if (r.ok() && !is_appointment_code(s)) fail_at(r, key, "must be 6 digits, like \"483920\"");
+  return s;
+}
+
 void read_fields(JsonReader& r, IssueTicket& c) {
+  if (present(r, "appointment_code")) {
+    c.appointment_code = appointment_code_field(r, "appointment_code");
+    // The appointment decides these; a second source could only disagree.
+    for (std::string_view key : {"service", "class", "priority_reason", "appointment_at"})
+      if (present(r, key)) fail_at(r, key, "is not allowed with \"appointment_code\"");
+    c.cls = TicketClass::appointment;
+    c.lang = present(r, "lang") ? r.string("lang", true, 8) : "zh-CN";
+    if (r.ok() && c.lang != "zh-CN" && c.lang != "zh-TW" && c.lang != "en")
+      fail_at(r, "lang", "must be \"zh-CN\", \"zh-TW\" or \"en\"");
+    return;
+  }
   c.service = service_field(r, "service");
   std::string cls = present(r, "class") ? r.string("class", true, 16) : "normal";
   if (auto parsed = ticket_class_from_string(cls)) {
@@ -240,6 +257,13 @@ void read_fields(JsonReader& r, UpdateFollowup& c) {
     fail_at(r, "callback_note", "a follow-up update needs \"callback_note\", \"fix_note\" or \"close\": true");
 }
 
+void read_fields(JsonReader& r, BookAppointment& c) {
+  c.service = service_field(r, "service");
+  c.slot_start = r.integer("slot_start", true, 0, kMaxTimeMs);
+}
+
+void read_fields(JsonReader& r, CancelAppointment& c) { c.code = appointment_code_field(r, "code"); }
+
 // Commands with no fields beyond request_id and window.
 template <typename T>
 void read_fields(JsonReader&, T&) {}
@@ -304,6 +328,13 @@ constexpr auto kAtWindow = make_window_flags(std::make_index_sequence<kNames.siz
 
 std::string_view command_name(const CommandBody& body) { return kNames[body.index()]; }
 
+bool is_appointment_code(std::string_view s) {
+  if (s.size() != 6) return false;
+  for (char c : s)
+    if (!is_digit(c)) return false;
+  return true;
+}
+
 int command_window(const CommandBody& body) {
   return std::visit(
       [](const auto& b) -> int {
@@ -344,6 +375,11 @@ nlohmann::json command_to_json(const Command& c) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (AtWindow<T>) j["window"] = b.window;
         if constexpr (std::is_same_v<T, IssueTicket>) {
+          if (!b.appointment_code.empty()) {
+            j["appointment_code"] = b.appointment_code;
+            if (!b.lang.empty()) j["lang"] = b.lang;
+            return;
+          }
           j["service"] = b.service;
           j["class"] = std::string(to_string(b.cls));
           if (!b.priority_reason.empty()) j["priority_reason"] = b.priority_reason;
@@ -369,6 +405,11 @@ nlohmann::json command_to_json(const Command& c) {
           if (b.callback_note) j["callback_note"] = *b.callback_note;
           if (b.fix_note) j["fix_note"] = *b.fix_note;
           if (b.close) j["close"] = true;
+        } else if constexpr (std::is_same_v<T, BookAppointment>) {
+          j["service"] = b.service;
+          j["slot_start"] = b.slot_start;
+        } else if constexpr (std::is_same_v<T, CancelAppointment>) {
+          j["code"] = b.code;
         }
       },
       c.body);

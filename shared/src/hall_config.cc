@@ -31,8 +31,21 @@ std::string_view to_string(DeviceKind v) {
     case DeviceKind::display: return "display";
     case DeviceKind::printer: return "printer";
     case DeviceKind::evaluator: return "evaluator";
+    case DeviceKind::booking: return "booking";
   }
   return "?";
+}
+
+std::vector<OpeningSpan> appointment_slots(const ServiceConfig& s) {
+  std::vector<OpeningSpan> slots;
+  if (!s.appointments || s.appointments->slot_min <= 0) return slots;
+  const int len = s.appointments->slot_min;
+  std::vector<OpeningSpan> spans = s.hours;
+  if (spans.empty()) spans.push_back(OpeningSpan{8 * 60, 18 * 60});
+  for (const auto& span : spans)
+    for (int start = span.open_min; start + len <= span.close_min; start += len)
+      slots.push_back(OpeningSpan{start, start + len});
+  return slots;
 }
 
 const ServiceConfig* HallConfig::service(std::string_view code) const {
@@ -111,7 +124,8 @@ bool is_date(std::string_view s) {
 }
 
 std::optional<DeviceKind> device_kind_from_string(std::string_view s) {
-  for (auto k : {DeviceKind::kiosk, DeviceKind::display, DeviceKind::printer, DeviceKind::evaluator})
+  for (auto k : {DeviceKind::kiosk, DeviceKind::display, DeviceKind::printer, DeviceKind::evaluator,
+                 DeviceKind::booking})
     if (to_string(k) == s) return k;
   return std::nullopt;
 }
@@ -304,7 +318,17 @@ class ConfigParser {
         int(r.integer("service_limit_min", false, 1, kDayMin, s.service_limit_min));
     s.expected_service_min =
         int(r.integer("expected_service_min", false, 1, kDayMin, s.expected_service_min));
+    const json* appointments = r.child("appointments", false);
     if (!finish(r)) return false;
+    if (appointments != nullptr) {
+      JsonReader ar(*appointments, path + "/appointments");
+      AppointmentConfig a;
+      a.slot_min = int(ar.integer("slot_min", false, 5, 240, a.slot_min));
+      a.capacity = int(ar.integer("capacity", false, 1, 1000, a.capacity));
+      a.days_ahead = int(ar.integer("days_ahead", false, 0, 60, a.days_ahead));
+      if (!finish(ar)) return false;
+      s.appointments = a;
+    }
 
     if (auto it = service_paths_.find(s.code); it != service_paths_.end())
       return fail(path + "/code", "duplicate service code " + in_quotes(s.code) + " (first at " +
@@ -338,6 +362,10 @@ class ConfigParser {
         s.hours.push_back(OpeningSpan{open, close});
       }
     }
+    if (s.appointments && appointment_slots(s).empty())
+      return fail(path + "/appointments/slot_min",
+                  "no slot of " + std::to_string(s.appointments->slot_min) +
+                      " minutes fits in any opening span of the service");
     c_.services.push_back(std::move(s));
     return true;
   }
@@ -408,7 +436,8 @@ class ConfigParser {
       if (auto k = device_kind_from_string(kind)) {
         d.kind = *k;
       } else {
-        r.fail(r.path_of("kind") + ": must be \"kiosk\", \"display\", \"printer\" or \"evaluator\"");
+        r.fail(r.path_of("kind") +
+               ": must be \"kiosk\", \"display\", \"printer\", \"evaluator\" or \"booking\"");
       }
     }
     d.token = r.string("token", true, 256);
@@ -680,6 +709,10 @@ nlohmann::json hall_config_to_json(const HallConfig& c) {
       for (const auto& h : s.hours) hours.push_back(format_span(h));
       js["hours"] = std::move(hours);
     }
+    if (s.appointments)
+      js["appointments"] = {{"slot_min", s.appointments->slot_min},
+                            {"capacity", s.appointments->capacity},
+                            {"days_ahead", s.appointments->days_ahead}};
     services.push_back(std::move(js));
   }
 

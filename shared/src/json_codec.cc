@@ -194,6 +194,22 @@ json to_json(const Alert& a) {
   return j;
 }
 
+json to_json(const Appointment& a) {
+  json j{{"service", a.service},
+         {"date", a.date},
+         {"slot_start", a.slot_start},
+         {"slot_end", a.slot_end},
+         {"state", to_string(a.state)},
+         {"booked_at", a.booked_at},
+         {"booked_by", a.booked_by},
+         {"ticket", or_null(a.ticket)},
+         {"number", or_null(a.number)},
+         {"checked_in_at", a.checked_in_at ? json(*a.checked_in_at) : json(nullptr)}};
+  // Redacted copies (for displays) have no code at all rather than an empty one.
+  if (!a.code.empty()) j["code"] = a.code;
+  return j;
+}
+
 json to_json(const Window& w) {
   json j{{"number", w.number}, {"state", to_string(w.state)}, {"state_since", w.state_since}};
   put(j, "current_ticket", w.current_ticket);
@@ -222,6 +238,7 @@ json to_json(const Event& e) {
   put(j, "actor", e.actor);
   if (e.alert) j["alert"] = to_json(*e.alert);
   if (e.followup) j["followup"] = to_json(*e.followup);
+  if (e.appointment) j["appointment"] = to_json(*e.appointment);
   return j;
 }
 
@@ -369,6 +386,26 @@ Result<Alert> alert_from_json(const json& j) {
   return finish(r, std::move(a));
 }
 
+Result<Appointment> appointment_from_json(const json& j) {
+  JsonReader r(j, "");
+  Appointment a;
+  a.code = r.string("code", false, 6);
+  if (r.ok() && !a.code.empty() &&
+      (a.code.size() != 6 || a.code.find_first_not_of("0123456789") != std::string::npos))
+    r.fail("/code: must be 6 digits");
+  a.service = r.string("service", true, 8);
+  a.date = r.string("date", true, 10);
+  a.slot_start = r.integer("slot_start", true, 0, kTimeMax);
+  a.slot_end = r.integer("slot_end", true, 0, kTimeMax);
+  a.state = enum_field(r, "state", &appointment_state_from_string, AppointmentState::booked);
+  a.booked_at = r.integer("booked_at", true, 0, kTimeMax);
+  a.booked_by = r.string("booked_by", false, 96);
+  a.ticket = r.string("ticket", false, kIdMax);
+  a.number = r.string("number", false, 16);
+  a.checked_in_at = optional_time(r, "checked_in_at");
+  return finish(r, std::move(a));
+}
+
 Result<Window> window_from_json(const json& j) {
   JsonReader r(j, "");
   Window w;
@@ -433,6 +470,7 @@ Result<Event> event_from_json(const json& j) {
   e.actor = r.string("actor", false, 96);  // "visitor:" + a ticket id
   nested("alert", alert_from_json, e.alert);
   nested("followup", followup_from_json, e.followup);
+  nested("appointment", appointment_from_json, e.appointment);
   return finish(r, std::move(e));
 }
 

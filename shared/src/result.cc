@@ -9,7 +9,7 @@ struct CodeInfo {
   std::string_view name;
   int http;
 };
-constexpr std::array<CodeInfo, 16> kCodes{{
+constexpr std::array<CodeInfo, 20> kCodes{{
     {ErrorCode::bad_request, "bad_request", 400},
     {ErrorCode::unauthorized, "unauthorized", 401},
     {ErrorCode::forbidden, "forbidden", 403},
@@ -21,6 +21,10 @@ constexpr std::array<CodeInfo, 16> kCodes{{
     {ErrorCode::service_closed, "service_closed", 409},
     {ErrorCode::daily_cap_reached, "daily_cap_reached", 409},
     {ErrorCode::already_rated, "already_rated", 409},
+    {ErrorCode::slot_full, "slot_full", 409},
+    {ErrorCode::already_checked_in, "already_checked_in", 409},
+    {ErrorCode::appointment_missed, "appointment_missed", 409},
+    {ErrorCode::appointment_cancelled, "appointment_cancelled", 409},
     {ErrorCode::request_id_reused, "request_id_reused", 422},
     {ErrorCode::payload_too_large, "payload_too_large", 413},
     {ErrorCode::rate_limited, "rate_limited", 429},

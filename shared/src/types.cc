@@ -43,7 +43,7 @@ constexpr Names<WindowState, 3> kWindowStates{{
     {WindowState::paused, "paused"},
     {WindowState::closed, "closed"},
 }};
-constexpr Names<Role, 7> kRoles{{
+constexpr Names<Role, 8> kRoles{{
     {Role::admin, "admin"},
     {Role::clerk, "clerk"},
     {Role::kiosk, "kiosk"},
@@ -51,6 +51,13 @@ constexpr Names<Role, 7> kRoles{{
     {Role::evaluator, "evaluator"},
     {Role::printer, "printer"},
     {Role::visitor, "visitor"},
+    {Role::booking, "booking"},
+}};
+constexpr Names<AppointmentState, 4> kAppointmentStates{{
+    {AppointmentState::booked, "booked"},
+    {AppointmentState::checked_in, "checked_in"},
+    {AppointmentState::missed, "missed"},
+    {AppointmentState::cancelled, "cancelled"},
 }};
 constexpr Names<TicketStep, 11> kSteps{{
     {TicketStep::issued, "issued"},
@@ -65,7 +72,7 @@ constexpr Names<TicketStep, 11> kSteps{{
     {TicketStep::cancelled, "cancelled"},
     {TicketStep::expired, "expired"},
 }};
-constexpr Names<EventType, 22> kEvents{{
+constexpr Names<EventType, 26> kEvents{{
     {EventType::ticket_issued, "ticket_issued"},
     {EventType::ticket_called, "ticket_called"},
     {EventType::ticket_recalled, "ticket_recalled"},
@@ -88,6 +95,10 @@ constexpr Names<EventType, 22> kEvents{{
     {EventType::followup_updated, "followup_updated"},
     {EventType::alert_raised, "alert_raised"},
     {EventType::alert_cleared, "alert_cleared"},
+    {EventType::appointment_booked, "appointment_booked"},
+    {EventType::appointment_cancelled, "appointment_cancelled"},
+    {EventType::appointment_checked_in, "appointment_checked_in"},
+    {EventType::appointment_missed, "appointment_missed"},
 }};
 constexpr Names<RatingVia, 3> kVias{{
     {RatingVia::evaluator, "evaluator"},
@@ -115,6 +126,8 @@ std::string_view to_string(TicketStep v) { return name_of(kSteps, v); }
 std::string_view to_string(EventType v) { return name_of(kEvents, v); }
 std::string_view to_string(RatingVia v) { return name_of(kVias, v); }
 std::string_view to_string(FollowupState v) { return name_of(kFollowupStates, v); }
+std::string_view to_string(AppointmentState v) { return name_of(kAppointmentStates, v); }
+std::optional<AppointmentState> appointment_state_from_string(std::string_view s) { return parse_name(kAppointmentStates, s); }
 std::string_view to_string(AlertKind v) { return name_of(kAlertKinds, v); }
 std::optional<RatingVia> rating_via_from_string(std::string_view s) { return parse_name(kVias, s); }
 std::optional<FollowupState> followup_state_from_string(std::string_view s) { return parse_name(kFollowupStates, s); }

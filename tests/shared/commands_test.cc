@@ -191,7 +191,7 @@ TEST(CommandTest, ParsedFieldsLandInTheirStructs) {
 
 TEST(CommandTest, CommandsBuiltInCodeRoundTrip) {
   std::vector<Command> commands = {
-      {"a", IssueTicket{"B", TicketClass::appointment, "", TimeMs{1795000000000}, "en"}},
+      {"a", IssueTicket{"B", TicketClass::appointment, "", TimeMs{1795000000000}, "en", ""}},
       {"b", Transfer{3, "", 17, false, "转不动产"}},
       {"c", Callback{2, "J1234"}},
       {"d", CancelTicket{"", "id-1"}},

@@ -228,6 +228,19 @@ struct Run {
   // ---- commands
 
   Result<json> operator()(const IssueTicket& c) {
+    if (!c.appointment_code.empty()) {
+      // 预约 check-in: the appointment's ticket goes through every check a ticket has (kiosk
+      // services, opening hours, daily cap), then the appointment records it.
+      if (actor.role != Role::kiosk && actor.role != Role::admin)
+        return err(ErrorCode::forbidden, who(actor) + " may not check in appointments");
+      auto issue = s.check_in_issue(c, now);
+      if (!issue) return issue.error();
+      auto issued = (*this)(*issue);
+      if (!issued) return issued;
+      const Ticket& t = s.tickets.at((*issued)["ticket"]["id"].get<std::string>()).t;
+      (*issued)["appointment"] = to_json(s.checked_in(c.appointment_code, t, actor, now, out));
+      return issued;
+    }
     const ServiceLine* known = s.find_line(c.service);
     const ServiceConfig* svc = known ? known->config : nullptr;
     if (svc == nullptr) return err(ErrorCode::not_found, "service " + c.service + " does not exist");
@@ -712,6 +725,11 @@ struct Run {
     return json{{"followup", to_json(f)}};
   }
 
+  Result<json> operator()(const BookAppointment& c) { return s.book(c, actor, now, out); }
+  Result<json> operator()(const CancelAppointment& c) {
+    return s.cancel_appointment(c, actor, now, out);
+  }
+
   Result<json> operator()(const SetNotice& c) {
     if (actor.role != Role::admin)
       return err(ErrorCode::forbidden, who(actor) + " may not change the notice (administrators only)");
@@ -829,6 +847,7 @@ Outcome Engine::tick(TimeMs now) {
   }
   impl_->settle_alerts(out, 0, now);
   impl_->raise_due(out, now);
+  impl_->mark_missed(out, now);
   return out;
 }
 
@@ -837,6 +856,8 @@ TimeMs Engine::next_deadline(TimeMs now) const {
   if (core::business_day_at(rules, now) != impl_->business_day) return now;
   TimeMs next = next_day_start(rules, now);
   if (!impl_->deadlines.empty()) next = std::min(next, impl_->deadlines.begin()->first);
+  if (!impl_->missed_deadlines.empty())
+    next = std::min(next, impl_->missed_deadlines.begin()->first);
   return next;
 }
 
@@ -928,6 +949,7 @@ json Engine::snapshot(TimeMs now, bool with_tickets, bool with_followups) const 
   for (const Alert& a : active_alerts()) alerts.push_back(to_json(a));
   j["alerts"] = std::move(alerts);
   if (with_followups) j["followups"] = followups_json(now);
+  if (with_followups) j["appointments"] = appointment_counts(now);  // admins only
   if (with_tickets) {
     json tickets = json::array();
     for (const TicketRecord* r : s.sorted_tickets(true)) tickets.push_back(to_json(r->t));

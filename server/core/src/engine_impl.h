@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,8 @@ std::string business_day_at(const Rules& rules, TimeMs now);
 TimeMs next_day_start(const Rules& rules, TimeMs now);
 // Minutes after local midnight (not shifted by the reset hour): what opening hours compare.
 int local_minute_of_day(const Rules& rules, TimeMs now);
+// Days since 1970-01-01 of a "YYYY-MM-DD" (years 2000..2199), or nullopt (appointments.cc).
+std::optional<std::int64_t> days_of_date(std::string_view s);
 
 // ---- waiting-line keys --------------------------------------------------------------------------
 
@@ -204,6 +207,24 @@ struct HallState {
   // Clears the active alerts that the events from out.events[from] resolved.
   void settle_alerts(Outcome& out, std::size_t from, TimeMs now);
   TimeMs followup_due(TimeMs opened) const;
+
+  // ---- appointments.cc (预约). Kept: every appointment from the business day on, plus older
+  // ones still booked (their missed timer has yet to fire). Slot counts and the missed timer are
+  // derived from the records in put_appointment, so restore and replay rebuild them alike.
+  std::map<std::string, Appointment> appointments;               // by code
+  std::map<std::pair<std::string, TimeMs>, int> slot_taken;      // (service, slot_start) -> not cancelled
+  std::set<std::pair<TimeMs, std::string>> missed_deadlines;     // (slot_start + late, code), booked only
+  void put_appointment(const Appointment& a);
+  void drop_past_appointments();
+  void mark_missed(Outcome& out, TimeMs now);
+  Result<nlohmann::json> book(const BookAppointment& c, const Actor& actor, TimeMs now, Outcome& out);
+  Result<nlohmann::json> cancel_appointment(const CancelAppointment& c, const Actor& actor, TimeMs now,
+                                            Outcome& out);
+  // The appointment a check-in names, if it may check in now: its issue command follows.
+  Result<IssueTicket> check_in_issue(const IssueTicket& c, TimeMs now) const;
+  // After the ticket is issued: records the check-in; returns the updated record.
+  Appointment checked_in(const std::string& code, const Ticket& t, const Actor& actor, TimeMs now,
+                         Outcome& out);
 
   // ---- routing.cc
   bool in_slot(const Ticket& t, TimeMs now) const;

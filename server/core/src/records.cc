@@ -192,6 +192,7 @@ void HallState::new_day(const std::string& day) {
   requests.clear();
   failures.clear();
   failure_order.clear();
+  drop_past_appointments();
 }
 
 void HallState::reset(const EngineState& state) {
@@ -200,10 +201,14 @@ void HallState::reset(const EngineState& state) {
   alerts.clear();
   idle_alerts.clear();
   followups.clear();
+  appointments.clear();
+  slot_taken.clear();
+  missed_deadlines.clear();
   new_day(state.business_day);
   // Alerts first: a record with an active alert gets no deadline (it was raised already).
   for (const Alert& a : state.alerts) put_alert(a, true);
   for (const Followup& f : state.followups) put_followup(f);
+  for (const Appointment& a : state.appointments) put_appointment(a);
   for (auto& [n, slot] : windows) {
     slot.w = Window{};
     slot.w.number = n;
@@ -260,6 +265,12 @@ void HallState::apply_records(const Event& e) {
     case EventType::alert_raised:
     case EventType::alert_cleared:
       if (e.alert) put_alert(*e.alert, e.type == EventType::alert_raised);
+      break;
+    case EventType::appointment_booked:
+    case EventType::appointment_cancelled:
+    case EventType::appointment_checked_in:
+    case EventType::appointment_missed:
+      if (e.appointment) put_appointment(*e.appointment);
       break;
     default:
       if (e.window) put_window(*e.window);

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "hallq/commands.h"
+#include "config_api.h"
 #include "hallq/json_codec.h"
+#include "appointments_api.h"
 #include "quality_api.h"
 #include "reports_api.h"
 
@@ -298,7 +300,13 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
       run_command(ctx, parts[3], req.body(), *window, std::move(actor), std::move(done));
     });
   }
+  if (n >= 2 && parts[1] == "appointments") {
+    auto q = target.find('?');
+    std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    if (handle_appointments_api(ctx, req, parts, query, done)) return;
+  }
   if (handle_quality_api(ctx, req, parts, done)) return;
+  if (handle_config_api(ctx, req, parts, done)) return;
   done(error_of(ErrorCode::not_found, "no such endpoint: " + std::string(req.method_string()) + " " + std::string(target)));
 }
 

@@ -45,12 +45,33 @@ std::string random_hex(std::size_t n) {
 }
 
 Auth::Auth(std::shared_ptr<const HallConfig> config, Options options)
-    : config_(std::move(config)), options_(options) {
+    : options_(options), config_(std::move(config)) {
   ensure_sodium();
 }
 
+std::shared_ptr<const HallConfig> Auth::current() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+void Auth::reconfigure(std::shared_ptr<const HallConfig> config) {
+  std::lock_guard lock(mu_);
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const UserConfig* now = config->user(it->second.actor.name);
+    const UserConfig* before = config_->user(it->second.actor.name);
+    if (!now || !before || now->role != before->role || now->password_hash != before->password_hash) {
+      it = sessions_.erase(it);
+      continue;
+    }
+    it->second.actor.windows = now->windows;
+    ++it;
+  }
+  config_ = std::move(config);
+}
+
 Result<Session> Auth::login(const std::string& user, const std::string& password, TimeMs now) {
-  const UserConfig* u = config_->user(user);
+  auto config = current();  // kept alive while `u` points into it
+  const UserConfig* u = config->user(user);
   // Verify against a fixed hash when the user is unknown so timing does not reveal names.
   static const std::string kDummy = hash_password("not a real password");
   bool good = verify_password(u ? u->password_hash : kDummy, password) && u != nullptr;
@@ -62,6 +83,12 @@ Result<Session> Auth::login(const std::string& user, const std::string& password
   s.actor.windows = u->windows;
   s.expires_at = now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl).count();
   std::lock_guard lock(mu_);
+  if (config_ != config) {  // the configuration changed while the password was being checked
+    const UserConfig* n = config_->user(user);
+    if (!n || n->role != u->role || n->password_hash != u->password_hash)
+      return make_error(ErrorCode::unauthorized, "wrong user name or password");
+    s.actor.windows = n->windows;
+  }
   if (sessions_.size() >= options_.max_sessions) {
     // Drop expired sessions first, then the one closest to expiry.
     std::erase_if(sessions_, [now](const auto& kv) { return kv.second.expires_at <= now; });
@@ -82,7 +109,8 @@ void Auth::logout(const std::string& token) {
 }
 
 std::optional<core::Actor> Auth::device(std::string_view token) const {
-  const DeviceConfig* d = config_->device_by_token(token);
+  auto config = current();
+  const DeviceConfig* d = config->device_by_token(token);
   if (!d) return std::nullopt;
   core::Actor a;
   switch (d->kind) {
@@ -90,6 +118,7 @@ std::optional<core::Actor> Auth::device(std::string_view token) const {
     case DeviceKind::display: a.role = Role::display; break;
     case DeviceKind::printer: a.role = Role::printer; break;
     case DeviceKind::evaluator: a.role = Role::evaluator; break;
+    case DeviceKind::booking: a.role = Role::booking; break;
   }
   a.name = d->id;
   if (d->window) a.windows = {d->window};

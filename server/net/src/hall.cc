@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <array>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -112,6 +113,10 @@ void Hall::submit(Command command, core::Actor actor, std::function<void(Reply)>
       done(error_reply(make_error(ErrorCode::busy, "the server is stopping: retry in a moment")));
       return;
     }
+    if (auto refused = refresh_actor(actor)) {
+      done(error_reply(*refused));
+      return;
+    }
     if (!rate_allowed(actor, t)) {
       metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
       done(error_reply(make_error(ErrorCode::rate_limited,
@@ -134,7 +139,8 @@ void Hall::submit(Command command, core::Actor actor, std::function<void(Reply)>
       metrics_.commands_ok.fetch_add(1, std::memory_order_relaxed);
       if (is_issue) metrics_.tickets_issued.fetch_add(1, std::memory_order_relaxed);
     }
-    commit(std::move(outcome), std::move(done), is_issue ? 201 : 200, started);
+    const bool creates = is_issue || std::holds_alternative<BookAppointment>(command.body);
+    commit(std::move(outcome), std::move(done), creates ? 201 : 200, started);
   });
 }
 
@@ -187,10 +193,10 @@ void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets, bo
     auto message = snapshot_message(with_tickets, with_followups);
     // Released after the events it includes are durable (and already broadcast); the subscriber
     // joins in the same handler, so it sees exactly the events after the snapshot's seq.
-    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), message, with_followups] {
+    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), message, with_tickets, with_followups] {
       auto s = subscriber.lock();
       if (!s) return;
-      subscribers_[s.get()] = Subscription{subscriber, with_followups};
+      subscribers_[s.get()] = Subscription{subscriber, with_tickets, with_followups};
       s->deliver(message, true);
     });
   });
@@ -200,6 +206,13 @@ void Hall::broadcast(const std::vector<Event>& events) {
   for (const auto& e : events) {
     json j = to_json(e);
     auto message = std::make_shared<const std::string>(j.dump());
+    if (e.appointment) {
+      // An appointment's code checks it in: a secret between the booker and the kiosk. Hall
+      // screens get the record without it.
+      j["appointment"].erase("code");
+      fan_out(message, std::make_shared<const std::string>(j.dump()));
+      continue;
+    }
     if (e.type != EventType::followup_opened && e.type != EventType::followup_updated) {
       fan_out(message);
       continue;
@@ -356,6 +369,84 @@ void Hall::device_status(const std::string& id, std::string status, std::string 
     s.detail = std::move(detail);
     s.since = now();
     push_device(id);
+  });
+}
+
+}  // namespace hallq::net
+
+namespace hallq::net {
+
+// An open WebSocket keeps the Actor it said hello with; the configuration may have changed
+// since. A removed device or user is refused from its next command on, and a clerk acts with
+// the windows the configuration gives now.
+std::optional<Error> Hall::refresh_actor(core::Actor& actor) const {
+  const HallConfig& c = *config_;
+  switch (actor.role) {
+    case Role::admin:
+    case Role::clerk: {
+      const UserConfig* u = c.user(actor.name);
+      if (!u || u->role != actor.role)
+        return make_error(ErrorCode::unauthorized, "user " + actor.name + " was changed or removed from the configuration: log in again");
+      actor.windows = u->windows;
+      return std::nullopt;
+    }
+    case Role::visitor:
+      return std::nullopt;
+    default: {
+      const DeviceConfig* d = c.device(actor.name);
+      if (!d) return make_error(ErrorCode::unauthorized, "device " + actor.name + " is no longer in the configuration");
+      actor.windows = d->window ? std::vector<int>{d->window} : std::vector<int>{};
+      actor.services = d->services;
+      return std::nullopt;
+    }
+  }
+}
+
+void Hall::reconfigure(std::shared_ptr<const HallConfig> config, std::function<Status()> persist,
+                       std::function<void()> applied, std::function<void(Status)> done) {
+  asio::post(strand_, [this, config = std::move(config), persist = std::move(persist), applied = std::move(applied),
+                       done = std::move(done)]() mutable {
+    if (stopped_) return done(make_error(ErrorCode::busy, "the server is stopping: retry in a moment"));
+    TimeMs t = now();
+    // Checked before the file is written, applied after: on the strand nothing runs between.
+    if (auto s = engine_.check_reconfigure(*config, t); !s) return done(s.error());
+    if (auto s = persist(); !s) return done(s.error());
+    if (auto s = engine_.reconfigure(config, t); !s) return done(s.error());  // checked above: cannot fail
+    {
+      std::lock_guard lock(config_mu_);
+      retired_configs_.push_back(std::move(config_));
+      config_ = config;
+    }
+    if (applied) applied();
+    ++devices_version_;  // the cached snapshots show the old names
+    std::array<std::shared_ptr<const std::string>, 3> messages{snapshot_message(false), snapshot_message(true),
+                                                               snapshot_message(true, true)};
+    // After the barrier, like subscribe(): the snapshot shows nothing that is not yet durable.
+    pipeline_->push(std::nullopt, [this, messages = std::move(messages), done = std::move(done)]() mutable {
+      for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+        auto s = it->second.subscriber.lock();
+        if (!s) {
+          it = subscribers_.erase(it);
+          continue;
+        }
+        s->deliver(messages[it->second.with_followups ? 2 : it->second.with_tickets ? 1 : 0], true);
+        ++it;
+      }
+      for (auto it = visitors_.begin(); it != visitors_.end();) {
+        auto s = it->second.subscriber.lock();
+        auto m = s ? ticket_view_message(it->first) : nullptr;
+        if (!m) {
+          it = visitors_.erase(it);
+          continue;
+        }
+        if (*m != it->second.last) {
+          it->second.last = *m;
+          s->deliver(m, true);
+        }
+        ++it;
+      }
+      done(ok_status());
+    });
   });
 }
 

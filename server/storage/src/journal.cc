@@ -19,7 +19,8 @@ namespace hallq::storage {
 namespace {
 
 // 1: events, tickets, windows, requests, meta. 2: + followups and alerts (issue 6).
-constexpr int kSchemaVersion = 2;
+// 3: + appointments (预约, issue 6).
+constexpr int kSchemaVersion = 3;
 
 // Tables added by version 2, shared by a new file and the migration from version 1.
 #define HALLQ_SCHEMA_V2_TABLES \
@@ -39,8 +40,26 @@ constexpr int kSchemaVersion = 2;
   "  body TEXT NOT NULL\n" \
   ");\n"
 
+// Tables added by version 3. An appointment's code is unique only among the ones the engine
+// keeps, so an old day's code may come back: (code, slot_start) names one appointment.
+#define HALLQ_SCHEMA_V3_TABLES \
+  "CREATE TABLE appointments(\n" \
+  "  code TEXT NOT NULL,\n" \
+  "  slot_start INTEGER NOT NULL,\n" \
+  "  service TEXT NOT NULL,\n" \
+  "  date TEXT NOT NULL,\n" \
+  "  state TEXT NOT NULL,\n" \
+  "  ticket_id TEXT,\n" \
+  "  body TEXT NOT NULL,\n" \
+  "  PRIMARY KEY(code, slot_start)\n" \
+  ");\n" \
+  "CREATE INDEX appointments_by_date ON appointments(date, service);\n" \
+  "CREATE INDEX appointments_by_state ON appointments(state);\n"
+
 constexpr const char* kMigrate1To2 =
     HALLQ_SCHEMA_V2_TABLES "UPDATE meta SET value = '2' WHERE key = 'schema_version';\n";
+constexpr const char* kMigrate2To3 =
+    HALLQ_SCHEMA_V3_TABLES "UPDATE meta SET value = '3' WHERE key = 'schema_version';\n";
 
 // Created in one transaction on a new file. The indexed columns of tickets duplicate fields of
 // body so that reports over a year of tickets need not parse JSON; body stays the record.
@@ -100,9 +119,9 @@ CREATE TABLE requests(
 );
 
 INSERT INTO meta(key, value) VALUES
-  ('schema_version', '2'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
+  ('schema_version', '3'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
   ('notice_set', '0');
-)sql" HALLQ_SCHEMA_V2_TABLES;
+)sql" HALLQ_SCHEMA_V2_TABLES HALLQ_SCHEMA_V3_TABLES;
 
 struct DbClose {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -204,9 +223,9 @@ struct Journal::Impl {
 
   Statement begin, commit, rollback;
   Statement insert_event, upsert_ticket, upsert_window, set_meta, insert_request;
-  Statement upsert_followup, upsert_alert, delete_alert;
+  Statement upsert_followup, upsert_alert, delete_alert, upsert_appointment;
   Statement select_meta, select_tickets, select_windows, select_requests, select_events;
-  Statement select_followups, select_alerts;
+  Statement select_followups, select_alerts, select_appointments;
   Statement integrity;
 
   // What the file says, as of the last successful commit (or open).
@@ -278,7 +297,7 @@ struct Journal::Impl {
     return exec("PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON");
   }
 
-  // Creates the schema on a new file; accepts version 1; refuses anything else.
+  // Creates the schema on a new file; migrates versions 1 and 2; refuses anything else.
   Status create_or_check_schema() {
     if (auto s = exec("BEGIN IMMEDIATE", "begin schema transaction"); !s) return s;
     Status s = create_or_check_schema_locked();
@@ -313,8 +332,13 @@ struct Journal::Impl {
       return fail("schema", "schema version " + text + " is newer than this HallQ supports (" +
                                 std::to_string(kSchemaVersion) + "); use a newer hallq-server");
     }
-    // Migrations run in the schema transaction: a crash leaves the old version whole.
-    if (*version == 1) return exec(kMigrate1To2, "migrate schema 1 to 2");
+    // Migrations run in the schema transaction, one after the other: a crash leaves the old
+    // version whole.
+    if (*version == 1) {
+      if (auto s = exec(kMigrate1To2, "migrate schema 1 to 2"); !s) return s;
+      version = 2;
+    }
+    if (*version == 2) return exec(kMigrate2To3, "migrate schema 2 to 3");
     if (*version < kSchemaVersion) {
       return fail("schema", "unknown schema version " + text);
     }
@@ -359,6 +383,16 @@ struct Journal::Impl {
          "INSERT INTO alerts(id, body) VALUES(?1, ?2) "
          "ON CONFLICT(id) DO UPDATE SET body = excluded.body"},
         {&delete_alert, "DELETE FROM alerts WHERE id = ?1"},
+        {&upsert_appointment,
+         "INSERT INTO appointments(code, slot_start, service, date, state, ticket_id, body) "
+         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+         "ON CONFLICT(code, slot_start) DO UPDATE SET service = excluded.service, "
+         "date = excluded.date, state = excluded.state, ticket_id = excluded.ticket_id, "
+         "body = excluded.body"},
+        // What the engine keeps: from the business day on, and older ones still booked.
+        {&select_appointments,
+         "SELECT code, body FROM appointments WHERE date >= ?1 OR state = 'booked' "
+         "ORDER BY slot_start, code"},
         {&select_followups,
          "SELECT id, body FROM followups WHERE state != 'closed' ORDER BY rowid"},
         {&select_alerts, "SELECT id, body FROM alerts ORDER BY rowid"},
@@ -475,6 +509,9 @@ struct Journal::Impl {
       ticket_id = e.followup->ticket;
       window = e.followup->window;
     }
+    // Appointment events leave ticket_id empty: readers take the latest event naming a ticket
+    // as its record (reports), and appointment_checked_in follows the check-in's ticket_issued.
+    // The appointments table has the ticket id.
     {
       Use s(insert_event);
       s->bind(1, as_int64(e.seq));
@@ -529,6 +566,18 @@ struct Journal::Impl {
       Use s(delete_alert);
       s->bind(1, e.alert->id);
       if (s->step() != SQLITE_DONE) return fail("clear alert " + e.alert->id + " of " + what);
+    }
+    if (e.appointment) {
+      const Appointment& a = *e.appointment;
+      Use s(upsert_appointment);
+      s->bind(1, a.code);
+      s->bind(2, std::int64_t{a.slot_start});
+      s->bind(3, a.service);
+      s->bind(4, a.date);
+      s->bind(5, to_string(a.state));
+      s->bind_or_null(6, a.ticket);
+      s->bind(7, to_json(a).dump());
+      if (s->step() != SQLITE_DONE) return fail("store appointment " + a.code + " of " + what);
     }
     if (e.window) {
       Use s(upsert_window);
@@ -620,6 +669,21 @@ struct Journal::Impl {
         st.alerts.push_back(std::move(a).value());
       }
       if (rc != SQLITE_DONE) return fail("read alerts");
+    }
+    {
+      Use q(select_appointments);
+      q->bind(1, st.business_day);
+      int rc;
+      while ((rc = q->step()) == SQLITE_ROW) {
+        std::string code(q->text(0));
+        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
+        if (j.is_discarded()) return fail("appointment " + code, "body is not JSON");
+        auto a = appointment_from_json(j);
+        if (!a) return fail("appointment " + code, a.error().message);
+        if (a->code != code) return fail("appointment " + code, "body has code '" + a->code + "'");
+        st.appointments.push_back(std::move(a).value());
+      }
+      if (rc != SQLITE_DONE) return fail("read appointments");
     }
     return st;
   }

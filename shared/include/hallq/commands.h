@@ -14,12 +14,15 @@
 
 namespace hallq {
 
+// With appointment_code (check-in of a 预约) service, class, priority_reason and appointment_at
+// are absent: the engine takes them from the appointment.
 struct IssueTicket {
   std::string service;
   TicketClass cls = TicketClass::normal;
   std::string priority_reason;           // required for the priority class
   std::optional<TimeMs> appointment_at;  // required for the appointment class
   std::string lang = "zh-CN";            // ticket language for the printer
+  std::string appointment_code;          // "483920": check in this appointment
 };
 struct CallNext { int window = 0; };
 struct CallNumber { int window = 0; std::string number; };  // "A012", waiting today
@@ -54,10 +57,16 @@ struct UpdateFollowup {
   bool close = false;
 };
 
+// 预约: book one place in a slot of a service; slot_start must be a slot boundary.
+struct BookAppointment { std::string service; TimeMs slot_start = 0; };
+// Cancels a booked (not yet checked-in) appointment, freeing its place.
+struct CancelAppointment { std::string code; };
+
 using CommandBody =
     std::variant<IssueTicket, CallNext, CallNumber, Recall, NoShow, StartService, CompleteService,
                  Transfer, Hold, Callback, CancelTicket, PauseWindow, ResumeWindow, CloseWindow,
-                 RollOverDay, SetNotice, Rate, RequestRating, UpdateFollowup>;
+                 RollOverDay, SetNotice, Rate, RequestRating, UpdateFollowup, BookAppointment,
+                 CancelAppointment>;
 
 struct Command {
   std::string request_id;  // 1..64 chars of [A-Za-z0-9._:-]
@@ -66,7 +75,7 @@ struct Command {
 
 // The wire name of a command: "issue", "call-next", "call", "recall", "no-show", "start",
 // "complete", "transfer", "hold", "callback", "cancel", "pause", "resume", "close", "rollover",
-// "notice", "rate", "request-rating", "followup". Window commands take these names in /api/windows/{n}/{name} too.
+// "notice", "rate", "request-rating", "followup", "book", "cancel-appointment". Window commands take these names in /api/windows/{n}/{name} too.
 std::string_view command_name(const CommandBody& body);
 
 // Parses {"request_id": ..., fields...} for the named command. `window` (from a URL) is used
@@ -76,6 +85,9 @@ Result<Command> parse_command(std::string_view name, const nlohmann::json& body,
                               std::optional<int> window = std::nullopt);
 // The inverse, for clients: {"command": name, "request_id": ..., fields...}.
 nlohmann::json command_to_json(const Command& c);
+
+// ^[0-9]{6}$: an appointment check-in code.
+bool is_appointment_code(std::string_view s);
 
 // The window a command acts on, or 0 for hall-wide commands.
 int command_window(const CommandBody& body);

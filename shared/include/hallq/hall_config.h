@@ -30,6 +30,16 @@ struct OpeningSpan {
   friend bool operator==(const OpeningSpan&, const OpeningSpan&) = default;
 };
 
+// 预约: a service that takes appointments. Slots of slot_min minutes tile each opening span
+// from its start (a slot never straddles a span's end; services without hours use 08:00-18:00
+// local); each slot takes `capacity` bookings; booking is open from today to days_ahead days on.
+struct AppointmentConfig {
+  int slot_min = 30;     // 5..240
+  int capacity = 4;      // 1..1000
+  int days_ahead = 7;    // 0..60
+  friend bool operator==(const AppointmentConfig&, const AppointmentConfig&) = default;
+};
+
 struct ServiceConfig {
   std::string code;          // ticket number prefix: 1 or 2 upper-case ASCII letters, unique
   LocalizedText name;
@@ -40,8 +50,13 @@ struct ServiceConfig {
   int wait_limit_min = 30;         // a longer wait raises an overdue alert
   int service_limit_min = 20;      // a longer service raises an overdue alert
   int expected_service_min = 8;    // used for estimates until real service times exist
+  std::optional<AppointmentConfig> appointments;  // absent: takes no appointments
   friend bool operator==(const ServiceConfig&, const ServiceConfig&) = default;
 };
+
+// The appointment slots of one day of `s`, in local minutes after midnight, in order; empty when
+// the service takes no appointments.
+std::vector<OpeningSpan> appointment_slots(const ServiceConfig& s);
 
 struct WindowConfig {
   int number = 0;                     // 1..999, unique; what the voice and the strips say
@@ -52,7 +67,8 @@ struct WindowConfig {
   friend bool operator==(const WindowConfig&, const WindowConfig&) = default;
 };
 
-enum class DeviceKind { kiosk, display, printer, evaluator };
+// booking: the online booking portal; authenticates as Role::booking.
+enum class DeviceKind { kiosk, display, printer, evaluator, booking };
 std::string_view to_string(DeviceKind v);
 
 struct DeviceConfig {

@@ -16,6 +16,9 @@ nlohmann::json to_json(const ServiceLoad& l);
 nlohmann::json to_json(const Rating& r);    // {"level":1..5,"at":T,"via":"evaluator"}
 nlohmann::json to_json(const Followup& f);  // every field; "closed_at": null while not closed
 nlohmann::json to_json(const Alert& a);     // "window"/"ticket"/"number": null when none
+// Every field; "ticket"/"number"/"checked_in_at": null until checked in. Non-admins get it
+// without "code" (redact_appointment_code).
+nlohmann::json to_json(const Appointment& a);
 nlohmann::json to_json(const Event& e);  // {"type":"event","seq":..,"event":"ticket_called",...}
 nlohmann::json to_json(const Error& e);  // {"error":{"code":"...","message":"..."}}
 
@@ -28,6 +31,8 @@ Result<ServiceLoad> service_load_from_json(const nlohmann::json& j);
 Result<Rating> rating_from_json(const nlohmann::json& j);
 Result<Followup> followup_from_json(const nlohmann::json& j);
 Result<Alert> alert_from_json(const nlohmann::json& j);
+// "code" may be absent (a redacted record): it then reads as "".
+Result<Appointment> appointment_from_json(const nlohmann::json& j);
 Result<Event> event_from_json(const nlohmann::json& j);
 
 // Reading JSON objects field by field with the path of the first problem in the message.

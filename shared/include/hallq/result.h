@@ -25,6 +25,10 @@ enum class ErrorCode {
   service_closed,     // outside the service's opening hours
   daily_cap_reached,  // the service issued its last ticket for today
   already_rated,      // the visit already has its one rating (好差评: one per visit)
+  slot_full,          // the appointment slot has as many bookings as its capacity
+  already_checked_in, // the appointment code was already used to issue a ticket
+  appointment_missed, // too late: the appointment was marked missed
+  appointment_cancelled,  // the appointment was cancelled
   request_id_reused,  // the same request id was sent earlier with a different command
   payload_too_large,  // body or message over the limit
   rate_limited,       // too many commands from this client; retry later

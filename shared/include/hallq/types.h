@@ -18,7 +18,8 @@ enum class TicketClass { normal, priority, appointment };
 enum class TicketState { waiting, called, serving, held, done, no_show, cancelled };
 enum class WindowState { open, paused, closed };
 // visitor: someone holding a ticket's id (the /t/{id} page), with no token; may rate that visit.
-enum class Role { admin, clerk, kiosk, display, evaluator, printer, visitor };
+// booking: the online booking portal (a device of kind "booking"); books and cancels appointments.
+enum class Role { admin, clerk, kiosk, display, evaluator, printer, visitor, booking };
 
 // What happened to a ticket, as recorded in its history and in the event log.
 enum class TicketStep {
@@ -148,6 +149,10 @@ enum class EventType {
   followup_updated,
   alert_raised,
   alert_cleared,
+  appointment_booked,
+  appointment_cancelled,
+  appointment_checked_in,
+  appointment_missed,
 };
 std::string_view to_string(EventType v);
 std::optional<EventType> event_type_from_string(std::string_view s);
@@ -194,6 +199,27 @@ struct Alert {
   friend bool operator==(const Alert&, const Alert&) = default;
 };
 
+// 预约: a booked slot of a service. The code is the secret that checks in at the kiosk (and what
+// the QR encodes); events to non-admin subscribers carry the record without it.
+enum class AppointmentState { booked, checked_in, missed, cancelled };
+std::string_view to_string(AppointmentState v);
+std::optional<AppointmentState> appointment_state_from_string(std::string_view s);
+
+struct Appointment {
+  std::string code;        // 6 decimal digits, unique among booked appointments
+  std::string service;
+  std::string date;        // "2026-11-28": the slot's local day
+  TimeMs slot_start = 0;
+  TimeMs slot_end = 0;
+  AppointmentState state = AppointmentState::booked;
+  TimeMs booked_at = 0;
+  std::string booked_by;   // user or device that booked
+  std::string ticket;      // checked in: the ticket id it was issued; empty (null) before
+  std::string number;      // checked in: "B012"
+  std::optional<TimeMs> checked_in_at;
+  friend bool operator==(const Appointment&, const Appointment&) = default;
+};
+
 // A recorded change. Events carry the full state after the change of every record they touch,
 // so a client (or a restart) applies one by replacing records: no event needs the previous one
 // to be understood, apart from seq, which reveals a gap.
@@ -210,6 +236,7 @@ struct Event {
   std::string actor;                      // user or device that caused it ("system" for timers)
   std::optional<Alert> alert;             // alert_raised / alert_cleared
   std::optional<Followup> followup;       // followup_opened / followup_updated
+  std::optional<Appointment> appointment;  // appointment_* events
 
   friend bool operator==(const Event&, const Event&) = default;
 };

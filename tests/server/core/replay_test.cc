@@ -27,6 +27,7 @@ class Script {
     s.command.request_id = "q" + std::to_string(++rid_);
     int w = 1 + roll(5);
     if (roll(100) < 8) return quality_step(w);
+    if (roll(100) < 6) return appointment_step();
     const int r = roll(100);
     // Window commands go where they make sense most of the time.
     auto window_with = [&](TicketState state) {
@@ -159,8 +160,34 @@ class Script {
     return s;
   }
 
+  // 预约: bookings of A and D over today and the next two days (some refused), cancels and
+  // kiosk check-ins of codes seen, including used and unknown ones.
+  Step appointment_step() {
+    Step s;
+    s.command.request_id = "q" + std::to_string(++rid_);
+    const int r = roll(10);
+    const std::string code = codes_.empty() || roll(10) == 0 ? "123456" : codes_[roll(codes_.size())];
+    if (r < 5) {
+      const TimeMs midnight = kDay0 + (now - kDay0) / (24 * kHour) * (24 * kHour);
+      s.command.body = BookAppointment{roll(2) ? "A" : "D",
+                                       midnight + roll(3) * 24 * kHour + 8 * kHour + roll(21) * 30 * kMin};
+      s.actor = roll(8) == 0 ? kiosk() : roll(2) ? admin() : Actor{Role::booking, "portal", {}, {}, {}};
+    } else if (r < 7) {
+      s.command.body = CancelAppointment{code};
+      s.actor = Actor{Role::booking, "portal", {}, {}, {}};
+    } else {
+      IssueTicket c;
+      c.appointment_code = code;
+      c.cls = TicketClass::appointment;
+      s.command.body = c;
+      s.actor = kiosk();
+    }
+    return s;
+  }
+
   void observe(const Outcome& o) {
     for (const Event& e : o.events) {
+      if (e.type == EventType::appointment_booked) codes_.push_back(e.appointment->code);
       if (e.type == EventType::day_rolled_over) {
         numbers_.clear();
         done_.clear();
@@ -188,6 +215,7 @@ class Script {
   std::vector<std::string> numbers_;
   std::vector<std::pair<std::string, int>> done_;  // finished visits of today and their window
   std::set<std::string> followups_;                // not closed
+  std::vector<std::string> codes_;                 // appointment codes booked
 };
 
 // What storage would hold: the records the events carried, today's requests.
@@ -198,6 +226,7 @@ struct Recorded {
   std::map<std::string, StoredRequest> requests;
   std::map<std::string, Alert> alerts;          // active
   std::map<std::string, Followup> followups;    // not closed
+  std::map<std::string, Appointment> appointments;  // every one booked (restore drops old ones)
 
   void record(const Outcome& o) {
     for (const Event& e : o.events) {
@@ -222,6 +251,7 @@ struct Recorded {
           followups[e.followup->id] = *e.followup;
         }
       }
+      if (e.appointment) appointments[e.appointment->code] = *e.appointment;
     }
     if (o.request) requests[o.request->key] = *o.request;
   }
@@ -234,6 +264,8 @@ struct Recorded {
     for (const auto& [id, a] : alerts) s.alerts.push_back(alert_from_json(to_json(a)).value());
     for (const auto& [id, f] : followups)
       s.followups.push_back(followup_from_json(to_json(f)).value());
+    for (const auto& [code, a] : appointments)
+      s.appointments.push_back(appointment_from_json(to_json(a)).value());
     return s;
   }
 };
@@ -246,6 +278,7 @@ void expect_same_hall(const Engine& a, const Engine& b, TimeMs now, const std::s
   const nlohmann::json sb = b.snapshot(now, true, true);
   EXPECT_EQ(b.next_deadline(now), a.next_deadline(now));
   EXPECT_EQ(sb, sa) << nlohmann::json::diff(sa, sb).dump();
+  EXPECT_EQ(b.appointments(), a.appointments());
   for (int n = 1; n <= 5; ++n) {
     EXPECT_EQ(b.window_queue(n, now, 1000)->dump(), a.window_queue(n, now, 1000)->dump()) << n;
     EXPECT_EQ(*b.window(n), *a.window(n)) << n;
@@ -288,6 +321,7 @@ struct Midpoint {
   nlohmann::json hall;
   std::vector<std::string> queues;
   TimeMs next_deadline = 0;
+  std::vector<Appointment> appointments;
 };
 
 void expect_matches(const Engine& b, const Midpoint& m, const std::string& what) {
@@ -296,6 +330,7 @@ void expect_matches(const Engine& b, const Midpoint& m, const std::string& what)
   const nlohmann::json hall = b.snapshot(m.now, true, true);
   EXPECT_EQ(b.next_deadline(m.now), m.next_deadline);
   EXPECT_EQ(hall, m.hall) << nlohmann::json::diff(m.hall, hall).dump();
+  EXPECT_EQ(b.appointments(), m.appointments);
   for (int n = 1; n <= 5; ++n)
     EXPECT_EQ(b.window_queue(n, m.now, 1000)->dump(), m.queues[n - 1]) << "window " << n;
 }
@@ -303,6 +338,8 @@ void expect_matches(const Engine& b, const Midpoint& m, const std::string& what)
 // The test hall with idle alerts at windows 3 and 5.
 HallConfig replay_config() {
   HallConfig c = make_config();
+  for (auto& s : c.services)
+    if (s.code == "A" || s.code == "D") s.appointments = AppointmentConfig{30, 2, 2};
   for (auto& w : c.windows)
     if (w.number == 3 || w.number == 5) w.idle_limit_min = 10;
   c.rules.holidays = {"2026-12-01"};
@@ -358,12 +395,13 @@ TEST(CoreReplay, RebuiltEnginesMatchTheLiveOne) {
       m.now = script.now;
       m.hall = a.snapshot(m.now, true, true);
       m.next_deadline = a.next_deadline(m.now);
+      m.appointments = a.appointments();
       for (int n = 1; n <= 5; ++n) m.queues.push_back(a.window_queue(n, m.now, 1000)->dump());
       mids.push_back(std::move(m));
     }
   }
   // The script reached every kind of event.
-  for (int t = 0; t <= static_cast<int>(EventType::alert_cleared); ++t)
+  for (int t = 0; t <= static_cast<int>(EventType::appointment_missed); ++t)
     EXPECT_GT(seen[static_cast<EventType>(t)], 0) << to_string(static_cast<EventType>(t));
   ASSERT_TRUE(repeatable.has_value());
   ASSERT_GT(a.snapshot(script.now, true)["tickets"].size(), 10u);

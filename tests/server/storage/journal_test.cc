@@ -58,6 +58,7 @@ void expect_same_state(const core::EngineState& got, const core::EngineState& wa
   expect_same_requests(got.requests, want.requests);
   EXPECT_EQ(got.alerts, want.alerts);
   EXPECT_EQ(got.followups, want.followups);
+  EXPECT_EQ(got.appointments, want.appointments);
 }
 
 class JournalTest : public ::testing::Test {
@@ -78,7 +79,7 @@ TEST_F(JournalTest, NewFileStartsEmpty) {
   RawDb raw(path_);
   EXPECT_EQ(raw.rows("SELECT key, value FROM meta ORDER BY key"),
             (std::vector<std::string>{"business_day|", "last_seq|0", "notice|", "notice_set|0",
-                                      "schema_version|2"}));
+                                      "schema_version|3"}));
 }
 
 TEST_F(JournalTest, CommitThenReopenLoadsExactlyWhatWasCommitted) {
@@ -464,10 +465,10 @@ TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
          must_open(p);
-         RawDb(p).exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+         RawDb(p).exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
          return p;
        },
-       "schema version 3 is newer than this HallQ supports (2)"},
+       "schema version 4 is newer than this HallQ supports (3)"},
       {"a file that is not SQLite",
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
@@ -601,12 +602,13 @@ TEST_F(JournalTest, AVersion1FileIsMigratedInPlace) {
   {
     // What hallq 0.1 left on disk: no follow-ups or alerts tables, version 1.
     RawDb raw(path_);
-    ASSERT_EQ(raw.exec("DROP TABLE followups; DROP TABLE alerts; "
+    ASSERT_EQ(raw.exec("DROP TABLE followups; DROP TABLE alerts; DROP TABLE appointments; "
                        "UPDATE meta SET value = '1' WHERE key = 'schema_version'"),
               std::nullopt);
   }
   auto j = must_open(path_);
-  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  // 1 -> 2 -> 3 in one open.
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   core::EngineState st = must_load(*j);
   EXPECT_EQ(st.last_seq, 2u);
   ASSERT_EQ(st.tickets.size(), 1u);
@@ -631,6 +633,110 @@ TEST_F(JournalTest, UnreadableFollowupIsAnErrorNamingIt) {
   auto s = j->load_state();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("follow-up F20261127A001"), std::string::npos) << s.error().message;
+}
+
+
+// ---- appointments (schema version 3) ----------------------------------------------------------
+
+Appointment make_appointment(const std::string& code, const std::string& date, TimeMs slot) {
+  Appointment a;
+  a.code = code;
+  a.service = "B";
+  a.date = date;
+  a.slot_start = slot;
+  a.slot_end = slot + 30 * kMinute;
+  a.booked_at = kMorning;
+  a.booked_by = "portal";
+  return a;
+}
+
+Event appointment_event(std::uint64_t seq, EventType type, const Appointment& a, TimeMs at) {
+  Event e = quality_event(seq, type, at);
+  e.appointment = a;
+  return e;
+}
+
+TEST_F(JournalTest, AppointmentsFromTheBusinessDayOnSurviveAReopen) {
+  Appointment today = make_appointment("111111", kDay1, kMorning + 60 * kMinute);
+  Appointment tomorrow = make_appointment("222222", kDay2, kMorning + kDay);
+  Appointment cancelled = make_appointment("333333", kDay2, kMorning + kDay + 30 * kMinute);
+  Ticket t = make_ticket("T1", "B001", kDay1, kMorning + 50 * kMinute);
+  Appointment checked = today;
+  checked.state = AppointmentState::checked_in;
+  checked.ticket = "T1";
+  checked.number = "B001";
+  checked.checked_in_at = kMorning + 50 * kMinute;
+  Appointment gone = cancelled;
+  gone.state = AppointmentState::cancelled;
+  {
+    auto j = must_open(path_);
+    Status s = j->commit(
+        {batch(day_rolled_over(1, kDay1, kMorning)),
+         batch(appointment_event(2, EventType::appointment_booked, today, kMorning)),
+         batch(appointment_event(3, EventType::appointment_booked, tomorrow, kMorning)),
+         batch(appointment_event(4, EventType::appointment_booked, cancelled, kMorning)),
+         batch(appointment_event(5, EventType::appointment_cancelled, gone, kMorning)),
+         Batch{{issued(6, t), appointment_event(7, EventType::appointment_checked_in, checked,
+                                                kMorning + 50 * kMinute)},
+               std::nullopt}});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+  {
+    auto j = must_open(path_);
+    core::EngineState st = must_load(*j);
+    EXPECT_EQ(st.appointments, (std::vector<Appointment>{checked, tomorrow, gone}));
+    RawDb raw(path_);
+    EXPECT_EQ(raw.rows("SELECT code, state, ticket_id FROM appointments ORDER BY code"),
+              (std::vector<std::string>{"111111|checked_in|T1", "222222|booked|NULL",
+                                        "333333|cancelled|NULL"}));
+    EXPECT_EQ(raw.rows("SELECT type, ticket_id FROM events WHERE seq = 7"),
+              (std::vector<std::string>{"appointment_checked_in|NULL"}));
+    // The next day: yesterday's checked-in one is history; a still-booked old one stays (its
+    // missed timer has not run yet).
+    Appointment late = make_appointment("444444", kDay1, kMorning + 9 * 60 * kMinute);
+    ASSERT_TRUE(j->commit({batch(appointment_event(8, EventType::appointment_booked, late, kMorning)),
+                           batch(day_rolled_over(9, kDay2, kMorning + kDay))})
+                    .ok());
+    st = must_load(*j);
+    EXPECT_EQ(st.appointments, (std::vector<Appointment>{late, tomorrow, gone}));
+  }
+}
+
+TEST_F(JournalTest, AVersion2FileGainsTheAppointmentsTable) {
+  {
+    auto j = must_open(path_);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning)), issue_batch(2, 1, kDay1, kMorning)}).ok());
+  }
+  {
+    // What the build before appointments left on disk.
+    RawDb raw(path_);
+    ASSERT_EQ(raw.exec("DROP TABLE appointments; "
+                       "UPDATE meta SET value = '2' WHERE key = 'schema_version'"),
+              std::nullopt);
+  }
+  auto j = must_open(path_);
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  core::EngineState st = must_load(*j);
+  EXPECT_EQ(st.last_seq, 2u);
+  EXPECT_EQ(st.tickets.size(), 1u);
+  EXPECT_TRUE(st.appointments.empty());
+  Appointment a = make_appointment("555555", kDay1, kMorning + 60 * kMinute);
+  ASSERT_TRUE(j->commit({batch(appointment_event(3, EventType::appointment_booked, a, kMorning))}).ok());
+  j.reset();
+  EXPECT_EQ(must_load(*must_open(path_)).appointments, std::vector<Appointment>{a});
+}
+
+TEST_F(JournalTest, UnreadableAppointmentIsAnErrorNamingIt) {
+  {
+    auto j = must_open(path_);
+    Appointment a = make_appointment("666666", kDay1, kMorning + 60 * kMinute);
+    ASSERT_TRUE(j->commit({batch(appointment_event(1, EventType::appointment_booked, a, kMorning))}).ok());
+  }
+  RawDb(path_).exec("UPDATE appointments SET body = '{\"code\": 7}'");
+  auto j = must_open(path_);
+  auto s = j->load_state();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("appointment 666666"), std::string::npos) << s.error().message;
 }
 
 }  // namespace

@@ -65,6 +65,7 @@ struct EngineState {
   std::vector<StoredRequest> requests;  // business_day's successful requests
   std::vector<Alert> alerts;       // active alerts (raised, not cleared)
   std::vector<Followup> followups; // follow-ups not closed yet
+  std::vector<Appointment> appointments;  // from business_day on, and older ones still booked
 };
 
 // Where a waiting ticket stands, for the kiosk, the ticket page and the issue result.
@@ -85,10 +86,11 @@ class Engine {
   // returned even when the command itself then fails).
   Outcome execute(const Command& command, const Actor& actor, TimeMs now);
 
-  // Timers: rolls the day over when due and raises the overdue alerts whose limit is reached
-  // (at exactly the limit). Returns no events when nothing is due; O(log n) then.
+  // Timers: rolls the day over when due, raises the overdue alerts whose limit is reached
+  // (at exactly the limit) and marks appointments missed at slot_start + appointment_late_min.
+  // Returns no events when nothing is due; O(log n) then.
   Outcome tick(TimeMs now);
-  // The next time tick() has something to do (the next day boundary or alert deadline).
+  // The next time tick() has something to do (the next day boundary, alert or missed deadline).
   TimeMs next_deadline(TimeMs now) const;
 
   // Restart: replaces all state with what storage recorded.
@@ -96,6 +98,15 @@ class Engine {
   // Replays one recorded event (events carry post-states). restore() of the state before, then
   // apply() of every later event, gives the same engine as the live one.
   void apply(const Event& event);
+
+  // A new hall configuration, applied live (PUT /api/config): keeps every ticket, window
+  // state, request, alert and follow-up of the day. Refused with invalid_state, naming the
+  // service, window or ticket, when the change would strand live work: removing a service with
+  // open tickets or numbers issued today, removing a window with a visitor called, served,
+  // held or sent to it, or moving the current business day. No events: a configuration is not
+  // part of the journal (the file is its record).
+  Status check_reconfigure(const HallConfig& next, TimeMs now) const;
+  Status reconfigure(std::shared_ptr<const HallConfig> config, TimeMs now);
 
   // The hall as clients see it, with the active alerts. with_tickets adds every active ticket
   // (clerks and admins); with_followups the follow-ups not closed, marked overdue (admins).
@@ -108,6 +119,13 @@ class Engine {
   Result<nlohmann::json> window_queue(int window, TimeMs now, std::size_t limit) const;
   // One ticket as its visitor sees it: the ticket, its standing, its window's name if called.
   Result<nlohmann::json> ticket_view(std::string_view ticket_id, TimeMs now) const;
+
+  // 预约 (appointments.cc): the kept appointments (from the business day on), by slot then code;
+  // one by code; a service's slots of a local day with their bookings; admins' counts of today.
+  const Appointment* appointment(std::string_view code) const;
+  std::vector<Appointment> appointments() const;
+  Result<nlohmann::json> appointment_slots(std::string_view service, std::string_view date) const;
+  nlohmann::json appointment_counts(TimeMs now) const;  // {"today_booked","checked_in","missed"}
 
   const Ticket* ticket(std::string_view id) const;
   const Window* window(int number) const;

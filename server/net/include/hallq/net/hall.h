@@ -13,7 +13,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "hallq/core/engine.h"
 #include "hallq/hall_config.h"
@@ -85,8 +88,21 @@ class Hall {
   // On the hall strand only (inside query()): every configured device and what is known of it.
   nlohmann::json devices_json() const;
 
-  const HallConfig& config() const { return *config_; }
-  std::shared_ptr<const HallConfig> config_ptr() const { return config_; }
+  // Replaces the configuration (PUT /api/config), on the strand: checks it against the live
+  // day (Engine::check_reconfigure; invalid_state names what is in the way), then runs
+  // `persist` (writes the file; if it fails nothing changes and its error is passed on; it runs
+  // on the strand, which waits for its fsyncs: edits are rare, and nothing may slip in between), then
+  // swaps the engine's and the hall's configuration, runs `applied`, and sends every subscriber
+  // a fresh snapshot and every ticket page a fresh view. `done` gets the outcome.
+  void reconfigure(std::shared_ptr<const HallConfig> config, std::function<Status()> persist,
+                   std::function<void()> applied, std::function<void(Status)> done);
+
+  // Any thread. A reference stays valid for the server's life: replaced configurations are kept.
+  const HallConfig& config() const { return *config_ptr(); }
+  std::shared_ptr<const HallConfig> config_ptr() const {
+    std::lock_guard lock(config_mu_);
+    return config_;
+  }
   Metrics& metrics() { return metrics_; }
   TimeMs now() const;
 
@@ -102,9 +118,15 @@ class Hall {
   std::shared_ptr<const std::string> snapshot_message(bool with_tickets, bool with_followups = false);
   void arm_timer();
   bool rate_allowed(const core::Actor& actor, TimeMs now);
+  std::optional<Error> refresh_actor(core::Actor& actor) const;
 
-  // Constant after construction.
+  // Replaced only on the strand (reconfigure), under config_mu_; the strand reads it without.
+  mutable std::mutex config_mu_;
   std::shared_ptr<const HallConfig> config_;
+  // Every configuration replaced so far, so that references from config() never dangle. An
+  // edit is a person saving a form: a handful a day, a few hundred KiB at most.
+  std::vector<std::shared_ptr<const HallConfig>> retired_configs_;  // on the strand only
+  // Constant after construction.
   HallOptions options_;
   Metrics& metrics_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -115,6 +137,7 @@ class Hall {
   boost::asio::steady_timer timer_;
   struct Subscription {
     std::weak_ptr<Subscriber> subscriber;
+    bool with_tickets = false;
     bool with_followups = false;
   };
   std::map<Subscriber*, Subscription> subscribers_;
@@ -134,7 +157,7 @@ class Hall {
   static constexpr std::size_t kMaxVisitorsPerTicket = 4;
   void update_visitors(const std::vector<Event>& events);
   std::shared_ptr<const std::string> ticket_view_message(const std::string& ticket_id);
-  std::uint64_t devices_version_ = 0;  // part of the snapshot cache key
+  std::uint64_t devices_version_ = 0;  // part of the snapshot cache key; a new config bumps it too
   void push_device(const std::string& id);
   struct CachedSnapshot {
     std::uint64_t seq = 0;
