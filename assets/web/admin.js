@@ -1,11 +1,13 @@
 // The manager dashboard (/admin): the hall live (windows, lines, devices, recent calls), window
-// and ticket actions, the notice line, today's charts and the configuration, read-only.
+// and ticket actions, the notice line, today's charts (the server's figures of the day) and the
+// configuration editor (config.js).
 import {
   addStrings, initLang, onLangChange, t, nameOf, windowName, duration, clock, el, errorText, api,
   newRequestId, LiveSocket, SeqTracker, loadSession, saveSession,
 } from '/common.js';
 import { mountReportsPanel } from '/report.js';
 import { mountQualityPanel } from '/quality.js';
+import { mountConfigEditor } from '/config.js';
 
 addStrings({
   'zh-CN': {
@@ -30,9 +32,8 @@ addStrings({
     'ch.arrivals': '每 15 分钟取号与办结', 'ch.arr': '取号', 'ch.done': '办结', 'ch.waits': '等候时长分布（分钟）',
     'ch.calledWait': '已叫号（取号到叫号）', 'ch.stillWaiting': '仍在等候', 'ch.service': '各业务办理时长', 'ch.mean': '平均（右侧：平均 · 件数）', 'ch.max': '最长',
     'ch.empty': '暂无数据', 'ch.min': '分钟', 'ch.sec': '秒',
-    'ch.note': '图表来自本页面看到的号票：打开时服务器给出的未结束号票，以及之后的每个事件（在本浏览器保存到当天结束）。今日取号 {all} 张，图中有 {seen} 张；页面打开前已经办结或过号的号票不在图中。',
-    'cfg.title': '配置（只读）', 'cfg.readonly': '服务器暂不支持在线修改配置：请编辑大厅配置文件（JSON）后重启服务器。这里显示服务器当前使用的业务、窗口和设备。',
-    'cfg.code': '代码', 'cfg.service': '业务', 'cfg.dept': '部门', 'cfg.window': '窗口', 'cfg.services': '业务（优先顺序）',
+    'ch.note': '图表是服务器记录的今日全部号票（{at} 更新）：取号 {all} 张，办结 {done} 张。“仍在等候”按此刻未叫号的号票计算。时间为大厅当地时间。',
+    'ch.loading': '正在读取今日数字…',
   },
   'zh-TW': {
     'page.title': '大廳管理 · HallQ', title: '大廳管理', logout: '登出',
@@ -56,9 +57,8 @@ addStrings({
     'ch.arrivals': '每 15 分鐘取號與辦結', 'ch.arr': '取號', 'ch.done': '辦結', 'ch.waits': '等候時長分布（分鐘）',
     'ch.calledWait': '已叫號（取號到叫號）', 'ch.stillWaiting': '仍在等候', 'ch.service': '各業務辦理時長', 'ch.mean': '平均（右側：平均 · 件數）', 'ch.max': '最長',
     'ch.empty': '暫無資料', 'ch.min': '分鐘', 'ch.sec': '秒',
-    'ch.note': '圖表來自本頁面看到的號票：開啟時伺服器給出的未結束號票，以及之後的每個事件（在本瀏覽器保存到當天結束）。今日取號 {all} 張，圖中有 {seen} 張；頁面開啟前已經辦結或過號的號票不在圖中。',
-    'cfg.title': '設定（唯讀）', 'cfg.readonly': '伺服器暫不支援線上修改設定：請編輯大廳設定檔（JSON）後重新啟動伺服器。這裡顯示伺服器目前使用的業務、窗口和設備。',
-    'cfg.code': '代碼', 'cfg.service': '業務', 'cfg.dept': '部門', 'cfg.window': '窗口', 'cfg.services': '業務（優先順序）',
+    'ch.note': '圖表是伺服器記錄的今日全部號票（{at} 更新）：取號 {all} 張，辦結 {done} 張。「仍在等候」按此刻未叫號的號票計算。時間為大廳當地時間。',
+    'ch.loading': '正在讀取今日數字…',
   },
   en: {
     'page.title': 'Hall dashboard · HallQ', title: 'Hall dashboard', logout: 'Log out',
@@ -82,9 +82,8 @@ addStrings({
     'ch.arrivals': 'Arrivals and completions per 15 min', 'ch.arr': 'arrivals', 'ch.done': 'completions', 'ch.waits': 'Wait times (min)',
     'ch.calledWait': 'called (issue to call)', 'ch.stillWaiting': 'still waiting', 'ch.service': 'Service time by service', 'ch.mean': 'mean (right: mean · count)', 'ch.max': 'longest',
     'ch.empty': 'no data yet', 'ch.min': 'min', 'ch.sec': 's',
-    'ch.note': 'The charts count the tickets this page has seen: the open tickets the server listed when it opened, then every event (kept in this browser until the day ends). {all} tickets issued today, {seen} in the charts; tickets finished before the page was opened are missing.',
-    'cfg.title': 'Configuration (read-only)', 'cfg.readonly': 'The server cannot change its configuration yet: edit the hall file (JSON) and restart the server. Shown here: the services, windows and devices the server runs with.',
-    'cfg.code': 'Code', 'cfg.service': 'Service', 'cfg.dept': 'Department', 'cfg.window': 'Window', 'cfg.services': 'Services (preferred first)',
+    'ch.note': 'The charts show every ticket of today as the server recorded it (updated {at}): {all} issued, {done} completed. "Still waiting" counts the tickets not called yet. Times are the hall\'s local time.',
+    'ch.loading': 'Loading today\'s figures…',
   },
 });
 
@@ -105,6 +104,8 @@ const S = {
   synced: false,
   skew: 0,
   retryAt: 0,
+  dayFigures: null,        // GET /api/reports/day of S.day
+  dayFiguresAt: 0,
 };
 const serverNow = () => Date.now() + S.skew;
 
@@ -163,11 +164,14 @@ function needLogin(error) {
 }
 
 let reportsPanel = null;
+let configEditor = null;
 const quality = mountQualityPanel($('qualityPanel'), () => (S.session ? S.session.token : null), () => Date.now() + S.skew);
 function enterDash() {
   show('dash');
   if (!reportsPanel) reportsPanel = mountReportsPanel($('reportsPanel'), () => (S.session ? S.session.token : null));
   else reportsPanel.refresh();
+  if (!configEditor) configEditor = mountConfigEditor($('configPanel'), () => (S.session ? S.session.token : null));
+  configEditor.load();
   live.start();
   render();
 }
@@ -197,6 +201,7 @@ function onMessage(m) {
       if (v === 'gap') { S.synced = false; S.seq.reset(); live.send({ type: 'snapshot' }); renderBanner(); return; }
       if (v !== 'apply') return;
       applyEvent(m);
+      if (m.ticket) fetchDay(true);
       scheduleRender();
       return;
     }
@@ -227,15 +232,14 @@ function applySnapshot(snap) {
   S.devices = new Map((snap.devices || []).map((d) => [d.id, d]));
   S.calls = (snap.recent_calls || []).slice(0, 20);
   quality.snapshot(snap);
-  if (S.day !== snap.business_day) loadSeen(snap.business_day);
-  for (const tk of S.tickets.values()) remember(tk);
+  if (S.day !== snap.business_day) { S.day = snap.business_day; S.dayFigures = null; }
+  fetchDay();
   if (document.activeElement !== $('noticeText')) $('noticeText').value = S.notice;
 }
 
 function applyEvent(e) {
   quality.event(e);
   if (e.ticket) {
-    remember(e.ticket);
     const open = ['waiting', 'called', 'serving', 'held'].includes(e.ticket.state);
     if (open) S.tickets.set(e.ticket.id, e.ticket); else S.tickets.delete(e.ticket.id);
     if (e.event === 'ticket_called' || e.event === 'ticket_recalled') {
@@ -265,36 +269,29 @@ function applyEvent(e) {
   if (e.event === 'day_rolled_over') { S.synced = false; S.seq.reset(); live.send({ type: 'snapshot' }); }
 }
 
-// ---- Tickets seen today, for the charts -------------------------------------------------------
+// ---- The day's figures, for the charts -------------------------------------------------------
 
-// The snapshot lists only open tickets, so the charts count what this page has seen: compact
-// records, kept in localStorage for the business day so a reload does not lose them.
-let seen = new Map();
-let seenDirty = false;
-function seenKey(day) { return 'hallq.admin.seen.' + day; }
-function loadSeen(day) {
-  S.day = day;
-  seen = new Map();
-  try {
-    for (let i = localStorage.length - 1; i >= 0; i--) {
-      const k = localStorage.key(i);
-      if (k && k.startsWith('hallq.admin.seen.') && k !== seenKey(day)) localStorage.removeItem(k);
-    }
-    const rows = JSON.parse(localStorage.getItem(seenKey(day)) || '[]');
-    for (const r of rows) seen.set(r[0], { s: r[1], i: r[2], c: r[3], st: r[4], f: r[5], x: r[6] });
-  } catch { /* storage unavailable or full: charts cover this page's life only */ }
+// The server's figures of the whole business day (GET /api/reports/day), so a reload shows the
+// same charts. Fetched when the page opens, after a snapshot, and at most every 10 s while
+// events arrive.
+let dayFetch = { running: false, again: false, last: 0, timer: null };
+async function fetchDay(soon = false) {
+  if (!S.session || !S.day) return;
+  const wait = 10000 - (Date.now() - dayFetch.last);
+  if (soon && wait > 0) {
+    if (!dayFetch.timer) dayFetch.timer = setTimeout(() => { dayFetch.timer = null; fetchDay(); }, wait);
+    return;
+  }
+  if (dayFetch.running) { dayFetch.again = true; return; }
+  dayFetch.running = true;
+  dayFetch.last = Date.now();
+  const day = S.day;
+  const r = await api('GET', '/api/reports/day?date=' + encodeURIComponent(day), { token: S.session.token });
+  dayFetch.running = false;
+  if (r.ok && day === S.day) { S.dayFigures = r.data; S.dayFiguresAt = serverNow(); drawCharts(true); }
+  else if (r.status === 401) needLogin(r.error);
+  if (dayFetch.again) { dayFetch.again = false; fetchDay(true); }
 }
-function remember(tk) {
-  if (tk.business_day && S.day && tk.business_day !== S.day) return;
-  seen.set(tk.id, { s: tk.service, i: tk.issued_at, c: tk.called_at || 0, st: tk.started_at || 0, f: tk.finished_at || 0, x: tk.state });
-  seenDirty = true;
-}
-setInterval(() => {
-  if (!seenDirty || !S.day) return;
-  seenDirty = false;
-  const rows = [...seen].slice(-30000).map(([id, r]) => [id, r.s, r.i, r.c, r.st, r.f, r.x]);
-  try { localStorage.setItem(seenKey(S.day), JSON.stringify(rows)); } catch { /* full */ }
-}, 5000);
 
 // ---- Commands --------------------------------------------------------------------------------
 
@@ -386,7 +383,6 @@ function render() {
   renderCalls();
   quality.render();
   renderNoticeBytes();
-  renderConfig();
   drawCharts();
 }
 
@@ -491,15 +487,6 @@ function renderCalls() {
     el('td', { class: 'note', text: c.recall ? t('calls.recall') : '' }))));
 }
 
-function renderConfig() {
-  $('cfgServices').replaceChildren(...[...S.services.values()].map((s) => el('tr', {},
-    el('td', { class: 'num', text: s.code }), el('td', { text: nameOf(s.name) }), el('td', { text: s.department || '' }))));
-  $('cfgWindows').replaceChildren(...[...S.windows.values()].map((w) => el('tr', {},
-    el('td', { text: windowName(w.name, w.number) }), el('td', { text: w.services.join(' › ') }))));
-  $('cfgDevices').replaceChildren(...[...S.devices.values()].map((d) => el('tr', {},
-    el('td', { text: d.id }), el('td', { text: t('kind.' + d.kind) }), el('td', { text: d.window ? String(d.window) : '' }))));
-}
-
 // ---- Charts: small canvas code, no library ----------------------------------------------------
 
 const COLORS = { blue: '#0b57a4', green: '#2e9d57', amber: '#e0a030', ink: '#14181f', grid: '#dfe4ea', muted: '#5a6472' };
@@ -595,8 +582,6 @@ function rangeChart(canvas, rows) {
   });
 }
 
-const QUARTER = 15 * 60000;
-function hhmm(ms) { const d = new Date(ms); return `${d.getHours()}:${String(d.getMinutes()).padStart(2, '0')}`; }
 
 let lastChartDraw = 0;
 let chartTimer = null;
@@ -608,50 +593,43 @@ function drawCharts(force = false) {
   }
   lastChartDraw = Date.now();
   const now = serverNow();
-  const rows = [...seen.values()];
-  // Arrivals and completions per 15 minutes (browser-local quarter hours).
-  const offset = new Date(now).getTimezoneOffset() * 60000;
-  const q = (ms) => Math.floor((ms - offset) / QUARTER) * QUARTER + offset;
-  let first = Infinity;
-  for (const r of rows) first = Math.min(first, r.i);
+  const d = S.dayFigures;
+  if (!d) {
+    for (const id of ['chArrivals', 'chWaits', 'chService']) { const { c, w, h } = canvasCtx($(id)); emptyChart(c, w, h); }
+    $('chartNote').textContent = t('ch.loading');
+    return;
+  }
+  // Arrivals and completions per 15 minutes of hall local time: the quarters from the first
+  // to the last with anything in them, at most the last 64.
+  let first = -1, last = -1;
+  d.arrivals.forEach((n, i) => { if (n || d.completions[i]) { if (first < 0) first = i; last = i; } });
   const labels = [], arr = [], done = [];
-  if (first !== Infinity) {
-    const start = Math.max(q(first), q(now) - 63 * QUARTER);
-    for (let b = start; b <= q(now); b += QUARTER) { labels.push(hhmm(b)); arr.push(0); done.push(0); }
-    for (const r of rows) {
-      const i = (q(r.i) - start) / QUARTER;
-      if (i >= 0 && i < arr.length) arr[i]++;
-      if (r.x === 'done' && r.f) { const j = (q(r.f) - start) / QUARTER; if (j >= 0 && j < done.length) done[j]++; }
+  if (first >= 0) {
+    first = Math.max(first, last - 63);
+    for (let i = first; i <= last; i++) {
+      const m = i * d.quarter_min;
+      labels.push(`${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`);
+      arr.push(d.arrivals[i]); done.push(d.completions[i]);
     }
   }
   barChart($('chArrivals'), labels, [{ values: arr, color: COLORS.blue }, { values: done, color: COLORS.green }]);
 
-  // Wait times: issue to first call, and the still-waiting so far.
-  const edges = [5, 10, 15, 20, 30, 45, 60];
-  const wl = ['0–', '5–', '10–', '15–', '20–', '30–', '45–', '60+'];
-  const called = new Array(8).fill(0), waiting = new Array(8).fill(0);
+  // Wait times: issue to first call (the server's), and the still-waiting so far (open tickets,
+  // which the snapshot lists in full).
+  const edges = d.wait_edges_min;
+  const wl = [0, ...edges].map((e, i) => (i === edges.length ? `${e}+` : `${e}–`));
+  const waiting = new Array(edges.length + 1).fill(0);
   const bucket = (ms) => { const m = ms / 60000; let i = 0; while (i < edges.length && m >= edges[i]) i++; return i; };
-  for (const r of rows) {
-    if (r.c) called[bucket(r.c - r.i)]++;
-    else if (r.x === 'waiting') waiting[bucket(now - r.i)]++;
-  }
-  barChart($('chWaits'), wl, [{ values: called, color: COLORS.blue }, { values: waiting, color: COLORS.amber }]);
+  for (const tk of S.tickets.values()) if (tk.state === 'waiting' && !tk.called_at) waiting[bucket(now - tk.issued_at)]++;
+  barChart($('chWaits'), wl, [{ values: d.waits, color: COLORS.blue }, { values: waiting, color: COLORS.amber }]);
 
-  // Service time (start to finish) of completed tickets, by service.
-  const by = new Map();
-  for (const r of rows) {
-    if (r.x !== 'done' || !r.st || !r.f) continue;
-    const sec = (r.f - r.st) / 1000;
-    const e = by.get(r.s) || { sum: 0, n: 0, max: 0 };
-    e.sum += sec; e.n++; e.max = Math.max(e.max, sec);
-    by.set(r.s, e);
-  }
-  const svcRows = [...by].sort((a, b) => a[0].localeCompare(b[0])).map(([code, e]) => ({ label: serviceName(code), mean: e.sum / e.n, max: e.max, n: e.n }));
+  // Service time (start to finish) of completed visits, by service.
+  const svcRows = d.services.map((x) => ({ label: serviceName(x.service), mean: x.mean_ms / 1000, max: x.max_ms / 1000, n: x.count }));
   rangeChart($('chService'), svcRows);
 
-  let issued = 0;
-  for (const s of S.services.values()) issued += s.issued_today;
-  $('chartNote').textContent = t('ch.note', { all: issued, seen: rows.length });
+  $('chartNote').textContent = t('ch.note', { at: clock(S.dayFiguresAt || now), all: d.issued, done: d.completed });
+  $('chartNote').dataset.issued = String(d.issued);
+  $('chartNote').dataset.completed = String(d.completed);
 }
 
 window.addEventListener('resize', () => { if (!$('dash').hidden && S.snap) drawCharts(true); });
@@ -662,11 +640,11 @@ setInterval(() => {
   renderSummary();
   renderServices();
 }, 1000);
-setInterval(() => { if (!$('dash').hidden && S.snap) drawCharts(true); }, 30000);
+setInterval(() => { if (!$('dash').hidden && S.snap) fetchDay(true); }, 30000);
 
 // ---- Start -----------------------------------------------------------------------------------
 
-onLangChange(() => render());
+onLangChange(() => { render(); if (configEditor) configEditor.render(); });
 initLang('zh-CN');
 if (S.session && (!S.session.expires_at || S.session.expires_at > Date.now())) enterDash();
 else { S.session = null; saveSession(SESSION_KEY, null); show('login'); }

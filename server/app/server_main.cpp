@@ -1,9 +1,11 @@
 // hallq-server: the hall's event server. Flags and defaults: --help.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <sys/resource.h>
@@ -16,13 +18,17 @@ namespace {
 void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: hallq-server [--config FILE] [--data DIR] [--listen HOST:PORT] [--web DIR]\n"
-               "                    [--threads N] [--always-open]\n"
+               "                    [--threads N] [--always-open] [--time-scale N] [--start-time T]\n"
                "  --config FILE     hall configuration (default %s/halls/sample-county.json)\n"
                "  --data DIR        where hallq.sqlite lives (default ./var)\n"
                "  --listen H:P      address to serve (default 127.0.0.1:8080; port 0 picks a free one)\n"
                "  --web DIR         static web pages (default %s/web)\n"
                "  --threads N       I/O threads (default 2)\n"
-               "  --always-open     issue tickets at any hour (demos, tests)\n",
+               "  --always-open     issue tickets at any hour (demos, tests)\n"
+               "  --time-scale N    the hall's clock runs N times faster than real time (1..10000;\n"
+               "                    simulations: hallq-sim); default 1\n"
+               "  --start-time T    the hall's clock starts at T, local hall time YYYY-MM-DDTHH:MM;\n"
+               "                    default now\n",
                HALLQ_ASSETS_DIR, HALLQ_ASSETS_DIR);
 }
 
@@ -42,6 +48,19 @@ bool split_listen(const std::string& s, std::string& host, std::uint16_t& port) 
   return !host.empty();
 }
 
+// "YYYY-MM-DDTHH:MM" (local hall time) to UTC ms, or nullopt when malformed.
+std::optional<hallq::TimeMs> parse_start_time(const std::string& s, int utc_offset_min) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+  char tail = 0;
+  if (s.size() != 16 || std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) != 5)
+    return std::nullopt;
+  using namespace std::chrono;
+  year_month_day ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || h < 0 || mi < 0) return std::nullopt;
+  auto local = sys_days{ymd} + hours{h} + minutes{mi} - minutes{utc_offset_min};
+  return duration_cast<milliseconds>(local.time_since_epoch()).count();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,6 +68,8 @@ int main(int argc, char** argv) {
   hallq::net::ServerOptions options;
   options.web_root = std::string(HALLQ_ASSETS_DIR) + "/web";
   bool always_open = false;
+  double time_scale = 1;
+  std::string start_time;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> std::string {
@@ -63,6 +84,15 @@ int main(int argc, char** argv) {
     else if (a == "--web") options.web_root = value("--web");
     else if (a == "--threads") options.threads = std::max(1, std::atoi(value("--threads").c_str()));
     else if (a == "--always-open") always_open = true;
+    else if (a == "--time-scale") {
+      std::string v = value("--time-scale");
+      char* end = nullptr;
+      time_scale = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != 0 || !(time_scale >= 1 && time_scale <= 10000)) {
+        std::fprintf(stderr, "hallq-server: --time-scale wants a number from 1 to 10000, got \"%s\"\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--start-time") start_time = value("--start-time");
     else if (a == "--listen") {
       std::string l = value("--listen");
       if (!split_listen(l, options.host, options.port)) {
@@ -86,6 +116,29 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (always_open) config->rules.enforce_opening_hours = false;
+  // PUT /api/config writes edits back to this file; --always-open stays a run-time override.
+  options.config_path = config_path;
+  if (always_open) options.config_overlay = [](hallq::HallConfig& c) { c.rules.enforce_opening_hours = false; };
+  if (time_scale != 1 || !start_time.empty()) {
+    // A simulated day: hall time = start + real elapsed time x scale, from a steady clock so a
+    // change of the system clock does not jump the simulation.
+    using namespace std::chrono;
+    hallq::TimeMs start = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    if (!start_time.empty()) {
+      auto parsed = parse_start_time(start_time, config->rules.utc_offset_min);
+      if (!parsed) {
+        std::fprintf(stderr, "hallq-server: --start-time wants YYYY-MM-DDTHH:MM (local hall time), got \"%s\"\n",
+                     start_time.c_str());
+        return 2;
+      }
+      start = *parsed;
+    }
+    auto origin = steady_clock::now();
+    options.clock = [start, origin, time_scale]() -> hallq::TimeMs {
+      double elapsed_ms = duration<double, std::milli>(steady_clock::now() - origin).count();
+      return start + hallq::TimeMs(elapsed_ms * time_scale);
+    };
+  }
 
   // Every display, kiosk and console holds a socket; Debian's default soft limit of 1,024 open
   // files would stop a large hall at about a thousand screens. Take the hard limit.

@@ -56,6 +56,9 @@ try {
 
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'hallq-web-'));
 const DATA = path.join(WORK, 'data');
+// The server writes configuration edits back to its file: give it a copy, not the repo's.
+const HALL_FILE = path.join(WORK, 'hall.json');
+fs.copyFileSync(HALL, HALL_FILE);
 // Screenshots go to --screens (docs/screens to refresh the committed ones), else into the work
 // dir, which is removed after a clean run.
 const SCREENS = path.resolve(args.screens || path.join(WORK, 'screens'));
@@ -73,7 +76,7 @@ const PHONE = { width: 390, height: 844 };
 const server = {
   proc: null, port: 0, base: '', log: '',
   async start(port = 0) {
-    const proc = spawn(SERVER, ['--config', HALL, '--data', DATA, '--listen', `127.0.0.1:${port}`, '--web', WEB,
+    const proc = spawn(SERVER, ['--config', HALL_FILE, '--data', DATA, '--listen', `127.0.0.1:${port}`, '--web', WEB,
       '--always-open', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stderr.on('data', (d) => { this.log += d; });
@@ -554,7 +557,8 @@ test('the dashboard shows the hall live and its actions reach the server', async
     return blue;
   });
   check(inked > 20, `the arrivals chart has bars (${inked} blue pixels)`);
-  check((await text(page, '#cfgServices')).includes('综合受理'), 'read-only configuration lists services');
+  await until(async () => (await text(page, '#configPanel [data-table="services"] tr[data-row="A"]')).includes('综合受理'),
+    'the configuration editor lists services');
 });
 
 // Reports (server/reports): the dashboard's table, chart and CSV must show what the API says,
@@ -780,6 +784,115 @@ test('the dashboard and the clerk console show the server\'s overdue alerts', as
   await clerkAt(clerk, 'zhang', 1);
   await until(async () => (await text(clerk, '#alerts')).includes('A999'), 'the wait in window 1\'s line on the console');
   check((await text(clerk, '#alerts')).includes('本窗口空闲'), 'and its idle alert');
+});
+
+// ---- Configuration editing (PUT /api/config) and the day's charts ----------------------------
+
+async function adminDash(vp = DESKTOP) {
+  const page = await newPage(vp);
+  await page.goto(server.base + '/admin');
+  await page.fill('#loginUser', 'admin');
+  await page.fill('#loginPassword', USERS.admin);
+  await page.click('#loginSubmit');
+  await page.waitForSelector('#dash:not([hidden])');
+  await page.waitForSelector('#configPanel [data-table="windows"] tr[data-row="1"]');
+  return page;
+}
+// Puts the file's configuration back as it was when the test started (hashes are kept by the
+// server when no password is sent).
+async function restoreConfig(original) {
+  const now = await http('GET', '/api/config', undefined, await admin());
+  const r = await http('PUT', '/api/config', { request_id: reqId('restore'), base_version: now.json.version, config: original },
+    await admin());
+  equal(r.status, 200, 'restoring the configuration: ' + r.text);
+}
+async function editRow(page, table, row) {
+  await page.click(`#configPanel [data-table="${table}"] tr[data-row="${row}"] button[data-act="edit"]`);
+  return page.locator('#configPanel form.cfg-form');
+}
+
+test('an admin renames a window in the config editor; the clerk console and the dashboard show it', async () => {
+  const original = (await http('GET', '/api/config', undefined, await admin())).json.config;
+  const clerk = await newPage();
+  await clerkAt(clerk, 'zhang', 1);
+  check((await text(clerk, '#winTitle')).includes('1号窗口'), 'the console names window 1');
+  const page = await adminDash();
+  const form = await editRow(page, 'windows', '1');
+  await form.locator('input[name="name_zh_cn"]').fill('综合一号窗');
+  await form.locator('input[name="name_en"]').fill('General One');
+  await form.locator('button[data-act="apply"]').click();
+  check((await text(page, '#cfgMessage')).includes('未保存'), 'the page says there are unsaved changes');
+  await page.click('#cfgSave');
+  await until(async () => (await text(page, '#cfgMessage')).includes('已保存'), 'saved');
+  equal((await windowOf(1)).name.zh_cn, '综合一号窗', 'the server runs with the new name');
+  check(fs.readFileSync(HALL_FILE, 'utf8').includes('综合一号窗'), 'the file was written back');
+  check(fs.existsSync(HALL_FILE + '.bak'), 'the previous file is kept as .bak');
+  await until(async () => (await text(page, '.wcard[data-window="1"]')).includes('综合一号窗'), 'the dashboard card');
+  await until(async () => (await text(clerk, '#winTitle')).includes('综合一号窗'), 'the clerk console title');
+  await restoreConfig(original);
+  await until(async () => (await text(clerk, '#winTitle')).includes('1号窗口'), 'the old name back');
+});
+
+test('a bad value in the config editor shows the server\'s error next to the field; nothing changes', async () => {
+  const before = fs.readFileSync(HALL_FILE, 'utf8');
+  const page = await adminDash();
+  const form = await editRow(page, 'windows', '2');
+  await form.locator('input[name="services"]').fill('B, Z');
+  await form.locator('button[data-act="apply"]').click();
+  await page.click('#cfgSave');
+  const err = page.locator('#configPanel .cfg-field[data-field="services"] .field-error');
+  await until(async () => (await err.count()) === 1, 'an error under the services field');
+  const msg = await err.innerText();
+  check(msg.includes('配置有误') && msg.includes('"Z"'), `the error in words, naming Z: ${msg}`);
+  check(await page.locator('#configPanel tr.bad[data-row="2"]').count() === 1, 'the row of window 2 is marked');
+  equal(fs.readFileSync(HALL_FILE, 'utf8'), before, 'the file is unchanged');
+  equal((await windowOf(2)).services, ['B'], 'the server still runs with window 2 on B');
+  // Fixing the field and saving clears the error.
+  await page.locator('#configPanel form.cfg-form input[name="services"]').fill('B');
+  await page.locator('#configPanel form.cfg-form button[data-act="apply"]').click();
+  await page.click('#cfgSave');
+  await until(async () => (await text(page, '#cfgMessage')).includes('已保存'), 'saved after the fix');
+  equal(await page.locator('#configPanel .field-error').count(), 0, 'no error left');
+});
+
+test('the day\'s charts come from the server, so a reload shows the same counts', async () => {
+  await issue('C');
+  await issue('C');
+  await adminAt(3, 'call-next');
+  await adminAt(3, 'start');
+  await adminAt(3, 'complete');
+  const day = (await state()).business_day;
+  const figures = async () => (await http('GET', '/api/reports/day?date=' + day, undefined, await admin())).json;
+  const want = await figures();
+  check(want.issued >= 2 && want.completed >= 1, `the server counted today (${want.issued} issued, ${want.completed} completed)`);
+  const sum = (a) => a.reduce((x, y) => x + y, 0);
+  equal(sum(want.arrivals), want.issued, 'arrivals per quarter add up to the tickets issued');
+  const issuedToday = (await state()).services.reduce((n, x) => n + x.issued_today, 0);
+  equal(want.issued, issuedToday, 'the day report and the live hall agree on tickets issued');
+  const page = await adminDash();
+  const shown = async () => page.evaluate(() => {
+    const n = document.getElementById('chartNote');
+    return n.dataset.issued ? [Number(n.dataset.issued), Number(n.dataset.completed)] : null;
+  });
+  equal(await until(shown, 'the chart figures'), [want.issued, want.completed], 'the charts count what the server counts');
+  await page.reload();
+  await page.waitForSelector('#dash:not([hidden])');
+  equal(await until(shown, 'the chart figures after a reload'), [want.issued, want.completed], 'the same counts after a reload');
+  await freeWindow(3);
+});
+
+test('screenshots of the config editor at desktop and phone sizes', async () => {
+  for (const [vp, name] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
+    const page = await adminDash(vp);
+    const form = await editRow(page, 'windows', '1');
+    await form.locator('input[name="services"]').fill('A, Z');
+    await form.locator('button[data-act="apply"]').click();
+    await page.click('#cfgSave');
+    await page.waitForSelector('#configPanel .field-error');
+    await page.locator('#configPanel').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await page.locator('#configPanel').screenshot({ path: path.join(SCREENS, `admin-config-${name}.png`) });
+  }
 });
 
 test('screenshots of every page at desktop and phone sizes', async () => {

@@ -14,6 +14,8 @@
 
 namespace hallq::net {
 
+class ConfigStore;
+
 struct Context {
   ServerOptions options;
   std::shared_ptr<Hall> hall;
@@ -29,6 +31,8 @@ struct Context {
   boost::asio::thread_pool slow{1};
   // GET /api/reports/...: its own thread and SQLite connection (server/reports).
   std::unique_ptr<reports::ReportService> reports;
+  // GET/PUT /api/config (config_api.h); null when the server has no configuration file.
+  std::unique_ptr<ConfigStore> config_store;
 };
 
 }  // namespace hallq::net

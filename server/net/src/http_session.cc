@@ -95,8 +95,15 @@ void HttpSession::read() {
   parser_->body_limit(ctx_.options.http_body_limit);
   parser_->header_limit(std::uint32_t(ctx_.options.http_header_limit));
   stream_.expires_after(ctx_.options.http_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  // The header first: the hall's configuration is the one body allowed to be larger (a hall
+  // of 300 windows is ~150 KiB of JSON), and only the target says which request this is.
+  http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    if (ec) return self->on_read(ec, n);
+    if (self->parser_->get().method() == http::verb::put && self->parser_->get().target() == "/api/config")
+      self->parser_->body_limit(self->ctx_.options.http_config_body_limit);
+    http::async_read(self->stream_, self->buffer_, *self->parser_,
+                     [self](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  });
 }
 
 void HttpSession::on_read(beast::error_code ec, std::size_t) {
@@ -112,7 +119,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     ctx_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
     auto e = make_error(ErrorCode::payload_too_large,
                         ec == http::error::body_limit
-                            ? "the request body is larger than " + std::to_string(ctx_.options.http_body_limit) + " bytes"
+                            ? "the request body is larger than " +
+                                  std::to_string(parser_->get().target() == "/api/config" ? ctx_.options.http_config_body_limit
+                                                                                          : ctx_.options.http_body_limit) +
+                                  " bytes"
                             : "the request headers are too large");
     request_ = {};
     request_.keep_alive(false);

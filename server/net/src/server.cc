@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "config_api.h"
 #include "sessions.h"
 
 namespace hallq::net {
@@ -90,6 +91,15 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
   if (!hall) return hall.error();
   ctx.hall = std::move(*hall);
   ctx.reports = std::make_unique<reports::ReportService>(options.data_dir + "/hallq.sqlite", config);
+  if (!options.config_path.empty()) {
+    // The file as written, which the overlay (--always-open) may differ from.
+    auto file_config = load_hall_config(options.config_path);
+    if (!file_config) return file_config.error();
+    ctx.config_store = std::make_unique<ConfigStore>(
+        options.config_path, std::make_shared<const HallConfig>(std::move(*file_config)), options.config_overlay);
+  } else {
+    ctx.config_store = std::make_unique<ConfigStore>("", config, nullptr);
+  }
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);

@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -19,7 +21,7 @@ std::string projection_path_for(const std::string& journal_path) { return journa
 namespace {
 
 // Bump when the tables below change: an older side file is then dropped and rebuilt.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: visits whose last event was an alert or follow-up were lost
 
 // visits: one row per ticket, recomputed from the ticket's latest body (its whole history).
 // cells: the roll-up the summary reads; waits/services are the durations of the cell's visits as
@@ -352,7 +354,7 @@ struct Projection::Impl {
   }
 
   Status load_meta() {
-    Stmt s(db, "SELECT value FROM meta WHERE key = 'indexed_seq'", nullptr);
+    Stmt s(db, "SELECT value FROM main.meta WHERE key = 'indexed_seq'", nullptr);
     if (s.step() != SQLITE_ROW) return fail("read indexed_seq");
     indexed = std::uint64_t(std::stoull(std::string(s.text(0))));
     return ok_status();
@@ -365,7 +367,7 @@ struct Projection::Impl {
     return s.step() == SQLITE_ROW ? std::to_string(s.i64(0)) : std::string();
   }
   std::string stored_meta(const char* key) {
-    Stmt s(db, "SELECT value FROM meta WHERE key = ?1", nullptr);
+    Stmt s(db, "SELECT value FROM main.meta WHERE key = ?1", nullptr);
     s.bind(1, std::string_view(key));
     return s.step() == SQLITE_ROW ? std::string(s.text(0)) : std::string();
   }
@@ -377,7 +379,8 @@ struct Projection::Impl {
   // The schema version stored in the side file; 0 for a new or foreign file.
   int stored_version() {
     std::string err;
-    Stmt s(db, "SELECT value FROM meta WHERE key = 'schema_version'", &err);
+    // main.: the attached journal has a meta table of its own, with its own schema_version.
+    Stmt s(db, "SELECT value FROM main.meta WHERE key = 'schema_version'", &err);
     if (!err.empty() || s.step() != SQLITE_ROW) return 0;
     return std::atoi(std::string(s.text(0)).c_str());
   }
@@ -606,7 +609,10 @@ struct Projection::Impl {
         if (type == "alert_raised" || type == "alert_cleared") {
           alerts.push_back({std::string(type), std::string(s->text(2)), std::string(s->text(4))});
         }
-        if (!s->null(3)) {
+        // Alerts and follow-ups name their ticket but carry no ticket body: taken as the
+        // ticket's latest, they made its visit vanish from the reports.
+        const bool has_ticket_body = type.rfind("alert_", 0) != 0 && type.rfind("followup_", 0) != 0;
+        if (!s->null(3) && has_ticket_body) {
           std::string id(s->text(3));
           auto [it, fresh] = latest.try_emplace(id);
           if (fresh) order.push_back(id);
@@ -806,6 +812,52 @@ Result<Summary> Projection::summary(const DayRange& range, GroupBy by, const Hal
     return a.key < b.key;
   });
   return out;
+}
+
+Result<json> Projection::day_chart(const std::string& day, const Rules& rules) {
+  Impl& m = *impl_;
+  std::string error;
+  Stmt s(m.db,
+         "SELECT issued_at, completed_at, outcome, wait_ms, service_ms, service FROM visits WHERE day = ?1",
+         &error);
+  if (!error.empty()) return make_error(ErrorCode::internal, "reports: " + error);
+  constexpr std::int64_t kDay = 24 * 3600 * 1000, kQuarter = 15 * 60 * 1000;
+  const std::int64_t offset = std::int64_t(rules.utc_offset_min) * 60 * 1000;
+  auto quarter = [&](std::int64_t at) { return int((((at + offset) % kDay) + kDay) % kDay / kQuarter); };
+  constexpr std::size_t kEdges = std::size(kDayWaitEdgesMin);
+  std::vector<std::int64_t> arrivals(96, 0), completions(96, 0), waits(kEdges + 1, 0);
+  std::map<std::string, std::vector<std::int32_t>> service_times;
+  std::int64_t issued = 0, completed = 0, called = 0;
+  s.bind(1, std::string_view(day));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    ++issued;
+    ++arrivals[quarter(s.i64(0))];
+    if (s.text(2) == "done" && !s.null(1)) {
+      ++completed;
+      ++completions[quarter(s.i64(1))];
+      if (!s.null(4)) service_times[std::string(s.text(5))].push_back(clamp32(s.i64(4)));
+    }
+    if (!s.null(3)) {
+      ++called;
+      std::int64_t wait_ms = s.i64(3);  // bucket b holds the waits below edge b
+      std::size_t b = 0;
+      while (b < kEdges && wait_ms >= std::int64_t(kDayWaitEdgesMin[b]) * 60'000) ++b;
+      ++waits[b];
+    }
+  }
+  if (rc != SQLITE_DONE) return m.fail("read the visits of " + day);
+  json services = json::array();
+  for (auto& [code, times] : service_times) {
+    std::int32_t longest = *std::max_element(times.begin(), times.end());
+    DurationStats d = duration_stats(times);
+    services.push_back(json{{"service", code}, {"count", d.count}, {"mean_ms", std::llround(d.mean_ms)},
+                            {"p50_ms", d.p50_ms}, {"p90_ms", d.p90_ms}, {"max_ms", longest}});
+  }
+  return json{{"date", day},           {"indexed_seq", m.indexed},  {"issued", issued},
+              {"completed", completed}, {"called", called},          {"quarter_min", 15},
+              {"arrivals", arrivals},   {"completions", completions}, {"wait_edges_min", kDayWaitEdgesMin},
+              {"waits", waits},         {"services", services}};
 }
 
 }  // namespace hallq::reports

@@ -1,5 +1,7 @@
 #include "hallq/reports/report_service.h"
 
+#include <optional>
+
 namespace hallq::reports {
 
 namespace {
@@ -68,10 +70,32 @@ void ReportService::run() {
 
 ReportAnswer ReportService::answer(const std::string& what, const std::string& query) {
   const bool summary = what == "summary";
-  if (!summary && what != "ranking")
-    return error_answer(make_error(ErrorCode::not_found, "no such report: " + what + " (summary or ranking)"));
-  auto q = parse_report_query(query, summary ? QueryKind::summary : QueryKind::ranking);
-  if (!q) return error_answer(q.error());
+  const bool day = what == "day";
+  if (!summary && !day && what != "ranking")
+    return error_answer(make_error(ErrorCode::not_found, "no such report: " + what + " (summary, ranking or day)"));
+  std::optional<ReportQuery> q;
+  std::string date;
+  if (day) {
+    // day?date=YYYY-MM-DD: the one parameter, required.
+    std::string_view rest = query;
+    while (!rest.empty()) {
+      auto amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+      if (pair.empty()) continue;
+      auto eq = pair.find('=');
+      std::string_view key = pair.substr(0, eq), value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+      if (key != "date")
+        return error_answer(make_error(ErrorCode::bad_request, "unknown parameter \"" + std::string(key) + "\" (day takes date=YYYY-MM-DD)"));
+      date = std::string(value);
+    }
+    if (!day_number(date))
+      return error_answer(make_error(ErrorCode::bad_request, "date: want a business day as YYYY-MM-DD, got \"" + date + "\""));
+  } else {
+    auto parsed = parse_report_query(query, summary ? QueryKind::summary : QueryKind::ranking);
+    if (!parsed) return error_answer(parsed.error());
+    q = std::move(*parsed);
+  }
   if (!projection_) {
     auto p = Projection::open(journal_path_, projection_path_for(journal_path_));
     if (!p) return error_answer(p.error());
@@ -80,6 +104,11 @@ ReportAnswer ReportService::answer(const std::string& what, const std::string& q
   if (auto s = projection_->catch_up(); !s) {
     projection_.reset();  // reopen next time
     return error_answer(s.error());
+  }
+  if (day) {
+    auto j = projection_->day_chart(date, config_->rules);
+    if (!j) return error_answer(j.error());
+    return reply(200, j->dump());
   }
   if (summary) {
     auto s = projection_->summary(q->range, q->by, *config_);

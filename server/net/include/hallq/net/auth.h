@@ -46,11 +46,17 @@ class Auth {
   Result<core::Actor> authenticate(std::string_view bearer, TimeMs now) const;
   // The Actor a device token stands for, if it is one.
   std::optional<core::Actor> device(std::string_view token) const;
+  // A new hall configuration (PUT /api/config): tokens and users change at once. Sessions of
+  // removed users, or of users whose role or password changed, end; a clerk's session takes
+  // the new list of windows.
+  void reconfigure(std::shared_ptr<const HallConfig> config);
 
  private:
-  std::shared_ptr<const HallConfig> config_;  // constant after construction
+  std::shared_ptr<const HallConfig> current() const;
+
   const Options options_;
   mutable std::mutex mu_;
+  std::shared_ptr<const HallConfig> config_;           // guarded by mu_; swapped whole
   std::unordered_map<std::string, Session> sessions_;  // guarded by mu_
 };
 

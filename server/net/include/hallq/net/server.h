@@ -21,6 +21,7 @@ struct ServerOptions {
   std::string web_root;                         // static pages (assets/web); empty: none
   int threads = 2;                              // I/O threads
   std::size_t http_body_limit = 64 * 1024;      // bytes; larger bodies get 413
+  std::size_t http_config_body_limit = 1024 * 1024;  // PUT /api/config: a whole hall's configuration
   std::size_t http_header_limit = 16 * 1024;
   std::chrono::seconds http_timeout{30};        // reading one request, idle keep-alive
   std::size_t ws_message_limit = 64 * 1024;     // larger messages close with 1009
@@ -33,6 +34,13 @@ struct ServerOptions {
   std::size_t max_connections = 20000;          // beyond this, new connections are closed
   std::size_t max_pending_commands = 20000;     // commit queue bound; beyond: 503 busy
   std::function<TimeMs()> clock;                // tests pass a fake; default system clock
+  // The hall file PUT /api/config writes back (atomically, keeping FILE.bak). Empty: the
+  // configuration can be viewed but not edited. The file must hold the configuration passed
+  // to create(), before config_overlay.
+  std::string config_path;
+  // What the command line changes on top of the file (--always-open): applied to every edit
+  // before it goes live, never written to the file.
+  std::function<void(HallConfig&)> config_overlay;
   std::shared_ptr<core::TicketIds> ids;         // default: 128-bit random ids
 };
 

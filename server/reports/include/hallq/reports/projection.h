@@ -41,12 +41,20 @@ class Projection {
 
   // Figures of what is indexed (call catch_up() first for the latest).
   Result<Summary> summary(const DayRange& range, GroupBy by, const HallConfig& config);
+  // One business day for the dashboard's charts (GET /api/reports/day, docs/web.md): tickets
+  // issued and visits completed per 15 minutes of hall local time (96 slots from local
+  // midnight), waits from issue to first call in the buckets of kDayWaitEdgesMin, and service
+  // times by service. Exact: read from the visits, not sampled.
+  Result<nlohmann::json> day_chart(const std::string& day, const Rules& rules);
 
  private:
   struct Impl;
   explicit Projection(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Upper edges of the wait histogram's buckets, in minutes; the last bucket is open-ended.
+inline constexpr int kDayWaitEdgesMin[] = {5, 10, 15, 20, 30, 45, 60};
 
 // The side file's conventional name for a journal: "<journal>.reports" ("hallq.sqlite.reports").
 std::string projection_path_for(const std::string& journal_path);
