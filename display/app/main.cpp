@@ -2,14 +2,20 @@
 // hallq-server over its WebSocket. Threads: this one runs SDL (events, drawing); the Connection
 // has its own network thread; the Voice has its own audio thread. See docs/display.md.
 #include <SDL.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "hallq/display/connection.h"
@@ -27,8 +33,29 @@ using nlohmann::json;
 
 namespace {
 
+// Wakes the render loop from any thread or a signal handler (write(2) is async-signal-safe).
+int g_wake_fd = -1;
+void wake_loop() {
+  const std::uint64_t one = 1;
+  if (g_wake_fd >= 0 && write(g_wake_fd, &one, sizeof one) < 0) {
+    // Only when the counter is full: the loop has plenty of wake-ups pending already.
+  }
+}
+
 std::atomic<bool> g_screenshot_requested{false};
-void on_sigusr1(int) { g_screenshot_requested = true; }
+void on_sigusr1(int) {
+  g_screenshot_requested = true;
+  wake_loop();
+}
+
+// Sleeps until the wake-up fd fires or timeout_ms passes; true when woken (and clears it).
+bool wait_wake(int timeout_ms) {
+  pollfd p{g_wake_fd, POLLIN, 0};
+  if (poll(&p, 1, std::max(0, timeout_ms)) <= 0) return false;
+  std::uint64_t n = 0;
+  [[maybe_unused]] auto r = read(g_wake_fd, &n, sizeof n);
+  return true;
+}
 
 TimeMs wall_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -36,7 +63,7 @@ TimeMs wall_now() {
 
 const char* kUsage =
     "usage: hallq-display --server HOST:PORT --token TOKEN [options]\n"
-    "  --layout strip|board|kiosk|evaluator   what to show (default board)\n"
+    "  --layout strip|board|kiosk|evaluator   what to show (default: the device's layout in the hall file, else board)\n"
     "  --window N            the window of a strip or evaluator (default: the device's window from the welcome)\n"
     "  --style FILE          colours, fonts, services shown (default assets/display/<layout>.json)\n"
     "  --size WxH            window size (default 1920x1080 board, 512x64 strip, 1280x800 kiosk/evaluator)\n"
@@ -51,13 +78,16 @@ const char* kUsage =
     "  --voice cmn           espeak-ng voice of the announcement (default cmn)\n"
     "  --second-voice yue|en repeat each call in Cantonese or English\n"
     "  --voice-wav FILE.wav  write the announcements to a WAV file instead of the sound card\n"
-    "  --no-marquee          never scroll (the notice is cut at the edge)\n";
+    "  --no-marquee          never scroll (the notice is cut at the edge)\n"
+    "  --kiosk-type TEXT     kiosk: once live, type TEXT as a QR scanner would (digits; '#' or a newline is Enter),\n"
+    "                        for screenshots and tests\n";
 
 struct Args {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::string token;
   Layout layout = Layout::board;
+  bool layout_given = false;  // --layout; otherwise the hall file's layout for the device wins
   int window = 0;
   std::string style_file;
   int width = 0, height = 0;
@@ -73,6 +103,7 @@ struct Args {
   std::string second_voice;
   std::string voice_wav;
   bool marquee = true;
+  std::string kiosk_type;
 };
 
 std::optional<Args> parse_args(int argc, char** argv) {
@@ -112,6 +143,7 @@ std::optional<Args> parse_args(int argc, char** argv) {
       auto l = layout_from_string(v);
       if (!l) return fail("--layout: strip, board, kiosk or evaluator, not \"" + v + "\"");
       a.layout = *l;
+      a.layout_given = true;
     } else if (k == "--window") {
       try { a.window = std::stoi(v); } catch (...) { a.window = -1; }
       if (a.window < 1 || a.window > 999) return fail("--window: a window number 1..999");
@@ -132,6 +164,10 @@ std::optional<Args> parse_args(int argc, char** argv) {
       try { a.screenshot_wait_ms = std::stoi(v); } catch (...) { return fail("--screenshot-wait-ms: a number"); }
     } else if (k == "--screenshot-on-signal") a.signal_screenshot = v;
     else if (k == "--voice") a.voice_name = v;
+    else if (k == "--kiosk-type") {
+      if (v.size() > 64) return fail("--kiosk-type: at most 64 characters");
+      a.kiosk_type = v;
+    }
     else if (k == "--second-voice") {
       if (v != "yue" && v != "en") return fail("--second-voice: yue or en");
       a.second_voice = v;
@@ -153,7 +189,16 @@ std::optional<Args> parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   // First thing: SIGUSR1's default action would end the process.
+  g_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (g_wake_fd < 0) {
+    std::cerr << "hallq-display: eventfd: " << std::strerror(errno) << "\n";
+    return 1;
+  }
   std::signal(SIGUSR1, on_sigusr1);
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_UNBLOCK, &usr1, nullptr);  // blocked across a restart (below): delivered now
   auto parsed = parse_args(argc, argv);
   if (!parsed) return 2;
   Args args = *parsed;
@@ -192,15 +237,45 @@ int main(int argc, char** argv) {
     else voice = std::move(*v);
   }
 
+  // Drivers with a real event wait (a display server's socket) sleep in SDL_WaitEventTimeout;
+  // the others (offscreen, kmsdrm, dummy) would poll it every 1 ms, so there the loop sleeps on
+  // its own wake-up fd and looks at SDL's input 20 times a second.
+  const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
+  const bool native_wait = driver == "x11" || driver == "wayland";
   const Uint32 wake_event = SDL_RegisterEvents(1);
   ConnectionOptions copts;
   copts.host = args.host;
   copts.port = args.port;
   copts.token = args.token;
-  copts.wake = [wake_event] {
+  copts.wake = [wake_event, native_wait] {
+    if (!native_wait) return wake_loop();
     SDL_Event e{};
     e.type = wake_event;
     SDL_PushEvent(&e);  // thread-safe; wakes SDL_WaitEventTimeout
+  };
+  if (native_wait) {
+    std::thread([wake_event] {
+      // Signals arrive on the wake-up fd; hand them to SDL's wait as an event.
+      while (true)
+        if (wait_wake(-1)) {
+          SDL_Event e{};
+          e.type = wake_event;
+          SDL_PushEvent(&e);
+        }
+    }).detach();
+  }
+  std::uint64_t input_polls = 0;
+  auto wait_event = [&](SDL_Event& ev, int timeout_ms) -> bool {
+    if (native_wait) return SDL_WaitEventTimeout(&ev, timeout_ms) != 0;
+    constexpr int kInputPollMs = 50;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (true) {
+      SDL_PumpEvents();
+      ++input_polls;
+      if (SDL_PeepEvents(&ev, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) > 0) return true;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+      if (left <= 0 || wait_wake(int(std::min<std::int64_t>(left, kInputPollMs)))) return false;
+    }
   };
   Connection connection(copts);
   connection.start();
@@ -248,6 +323,9 @@ int main(int argc, char** argv) {
       eval_for_device.emplace(id_prefix, window_number(), style.language);
     return eval_for_device ? *eval_for_device : evaluator;
   };
+  auto send_kiosk = [&](const std::optional<json>& cmd, TimeMs now) {
+    if (cmd && !connection.send(*cmd)) kiosk.send_failed(now);
+  };
   auto press = [&](int x, int y, TimeMs now) {
     for (const Button& b : buttons) {
       if (!b.enabled || !b.rect.contains(x, y)) continue;
@@ -257,16 +335,31 @@ int main(int argc, char** argv) {
     }
   };
 
+  // Keyboard-wedge QR scanners type the appointment code as text, then Enter.
+  if (args.layout == Layout::kiosk) SDL_StartTextInput();
   bool running = true;
+  std::optional<Layout> relayout;  // the hall file names another layout for this device
   int timeout_ms = 0;
+  std::uint64_t turns = 0, frames = 0;  // reported with each screenshot: an idle display must not spin
   while (running) {
     SDL_Event ev;
-    bool got = SDL_WaitEventTimeout(&ev, timeout_ms) != 0;
+    bool got = wait_event(ev, timeout_ms);
+    ++turns;
     TimeMs now = wall_now();
     while (got) {
       if (ev.type == SDL_QUIT) running = false;
+      else if (ev.type == SDL_WINDOWEVENT && (ev.window.event == SDL_WINDOWEVENT_EXPOSED || ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED)) {
+        screen->invalidate();
+        last_view = std::monostate{};
+      }
       else if (ev.type == SDL_MOUSEBUTTONDOWN && ev.button.which != SDL_TOUCH_MOUSEID) press(ev.button.x, ev.button.y, now);
       else if (ev.type == SDL_FINGERDOWN) press(int(ev.tfinger.x * screen->width()), int(ev.tfinger.y * screen->height()), now);
+      else if (args.layout == Layout::kiosk && ev.type == SDL_TEXTINPUT) kiosk.type_text(ev.text.text, now);  // QR scanner digits
+      else if (args.layout == Layout::kiosk && ev.type == SDL_KEYDOWN) {
+        const SDL_Keycode k = ev.key.keysym.sym;
+        if (k == SDLK_RETURN || k == SDLK_KP_ENTER) send_kiosk(kiosk.key_enter(now), now);
+        else if (k == SDLK_BACKSPACE) kiosk.key_backspace(now);
+      }
       got = SDL_PollEvent(&ev) != 0;
     }
     for (Inbound& in : connection.take()) {
@@ -287,7 +380,11 @@ int main(int argc, char** argv) {
         case Inbound::Kind::message: {
           const std::string type = in.body.value("type", "");
           if (type == "result") {
-            kiosk.on_result(in.body, now);
+            if (kiosk.on_result(in.body, now))
+              std::cerr << "hallq-display: kiosk: "
+                        << (in.body.value("ok", false) ? "issued " + in.body["result"].value("ticket", json::object()).value("number", "?") + ": "
+                                                       : std::string("refused: "))
+                        << kiosk.message() << "\n";
             evaluator_model().on_result(in.body, now);
             break;
           }
@@ -295,6 +392,15 @@ int main(int argc, char** argv) {
           Applied a = hall.apply(in.body, now);
           if (!a.error.empty()) std::cerr << "hallq-display: " << a.error << "\n";
           if (type == "snapshot") std::cerr << "hallq-display: snapshot seq " << hall.seq() << "\n";
+          if (type == "welcome" && !args.layout_given && !hall.device_layout().empty()) {
+            if (auto l = layout_from_string(hall.device_layout()); !l)
+              std::cerr << "hallq-display: the hall file's layout \"" << hall.device_layout() << "\" is not one of strip, board, kiosk, evaluator; keeping "
+                        << to_string(args.layout) << "\n";
+            else if (*l != args.layout) {
+              relayout = *l;
+              running = false;
+            }
+          }
           if (a.need_snapshot) connection.send(json{{"type", "snapshot"}});
           if (args.layout == Layout::evaluator) evaluator_model().on_applied(a, now);
           if (voice)
@@ -304,33 +410,64 @@ int main(int argc, char** argv) {
         }
       }
     }
+    if (relayout) break;  // nothing to draw as the wrong layout
     now = wall_now();
+    if (!args.kiosk_type.empty() && args.layout == Layout::kiosk && hall.live()) {
+      for (char c : args.kiosk_type) {
+        if (c == '#' || c == '\n') send_kiosk(kiosk.key_enter(now), now);
+        else kiosk.type_text(std::string(1, c), now);
+      }
+      args.kiosk_type.clear();
+    }
     AnyView view = build_view(now);
     const bool want_shot = !args.screenshot.empty() && (hall.live() || now - started >= args.screenshot_wait_ms);
     const bool want_signal_shot = !args.signal_screenshot.empty() && g_screenshot_requested.exchange(false);
     if (view != last_view || animating || want_shot || want_signal_shot) {
       draw(view, now);
+      ++frames;
       if (want_shot) {
         exit_code = save(args.screenshot) ? 0 : 1;
         running = false;
       }
-      if (want_signal_shot) save(args.signal_screenshot);
+      if (want_signal_shot && save(args.signal_screenshot))
+        std::cerr << "hallq-display: loop turns " << turns << ", input polls " << input_polls << ", frames " << frames << "\n";
       screen->present();
       last_view = std::move(view);
     }
-    // Sleep until something can change: a message wakes us; otherwise the next marquee step,
-    // blink, or clock second (signals are checked at least every 250 ms).
+    // Sleep until something can change: a message or a signal wakes us; otherwise the next
+    // marquee step, blink, or clock minute.
     if (animating) timeout_ms = 16;
     else if (now - hall.last_call_seen() < style.flash_ms) timeout_ms = std::max<int>(10, style.blink_ms - int((now - hall.last_call_seen()) % style.blink_ms));
     else if (hall.live()) timeout_ms = 60000 - int(now % 60000) + 2;  // the clock's next minute
     else timeout_ms = 1000 - int(now % 1000) + 2;                     // "lost for N s" counts up
-    if (!args.signal_screenshot.empty()) timeout_ms = std::min(timeout_ms, 250);
     if (!args.screenshot.empty()) timeout_ms = std::min(timeout_ms, 100);
+    if (args.layout == Layout::kiosk)
+      if (const TimeMs next = kiosk.next_change(now); next > now) timeout_ms = std::min<int>(timeout_ms, int(next - now) + 2);
   }
   connection.stop();
   voice.reset();
   screen.reset();
   TTF_Quit();
   SDL_Quit();
+  if (relayout) {
+    // The layout decides the window's size, the style and the voice: start again as that
+    // layout, every other flag kept. Once per start (the new run has --layout).
+    std::cerr << "hallq-display: the hall file makes this device a " << to_string(*relayout) << "; restarting as one\n";
+    std::vector<std::string> again(argv, argv + argc);
+    again.push_back("--layout");
+    again.emplace_back(to_string(*relayout));
+    std::vector<char*> cargs;
+    for (auto& a : again) cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    // A screenshot signal arriving meanwhile waits (blocked, pending across exec) instead of
+    // killing the process before the new image installs its handler.
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, nullptr);
+    execv("/proc/self/exe", cargs.data());
+    std::cerr << "hallq-display: exec: " << std::strerror(errno) << "\n";
+    return 1;
+  }
   return exit_code;
 }

@@ -36,6 +36,8 @@ $D --token "$(tok strip-3)" --layout strip --size 640x160 --screenshot $OUT/disp
 $D --token "$(tok strip-4)" --layout strip --size 512x64 --screenshot $OUT/display-strip-512x64-paused.png
 $D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --screenshot $OUT/display-kiosk.png
 $D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --lang zh-TW --screenshot $OUT/display-kiosk-zh-TW.png
+# 预约取号: the code entry with four digits typed (as a QR scanner or the keypad would).
+$D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --kiosk-type 4839 --screenshot $OUT/display-kiosk-appointment.png
 # The evaluator asks once a visit at its window completes: start it, finish window 1's visit, shoot.
 $D --token "$(tok eval-1)" --layout evaluator --size 1280x800 --screenshot-on-signal $OUT/display-evaluator.png &
 EV=$!

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -93,9 +94,9 @@ bool wait_for(const std::function<bool()>& ok, std::chrono::milliseconds deadlin
 
 class DisplayTest : public ::testing::Test {
  protected:
-  void start_server(std::uint16_t port = 0) {
+  void start_server(std::uint16_t port = 0, std::string config = std::string(HALLQ_SOURCE_DIR) + "/tests/data/small-hall.json") {
     server_ = std::make_unique<Process>(
-        std::vector<std::string>{HALLQ_SERVER_BIN, "--config", std::string(HALLQ_SOURCE_DIR) + "/tests/data/small-hall.json", "--data",
+        std::vector<std::string>{HALLQ_SERVER_BIN, "--config", config, "--data",
                                  (dir_.path / "data").string(), "--listen", "127.0.0.1:" + std::to_string(port), "--always-open"},
         dir_.path, "server");
     std::string line;
@@ -107,9 +108,9 @@ class DisplayTest : public ::testing::Test {
     port_ = std::uint16_t(std::stoi(last));
   }
 
-  void start_display(const std::string& name, std::vector<std::string> args) {
+  void start_display(const std::string& name, std::vector<std::string> args, const std::string& token = kDisplayToken) {
     shot_ = dir_.path / (name + ".png");
-    std::vector<std::string> argv{HALLQ_DISPLAY_BIN, "--server", "127.0.0.1:" + std::to_string(port_), "--token", kDisplayToken,
+    std::vector<std::string> argv{HALLQ_DISPLAY_BIN, "--server", "127.0.0.1:" + std::to_string(port_), "--token", token,
                                   "--screenshot-on-signal", shot_.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     // The leak checker is off for the display only: the offscreen video driver dlopens GL
@@ -194,6 +195,30 @@ TEST_F(DisplayTest, BoardFollowsCallsLosesTheServerAndConverges) {
 
   Image idle = shot_until([&](const Image& i) { return same_colour(panel_probe(i), style.panel); }, 60s, "board goes live");
 
+  // Idle, nothing changing: the loop sleeps. Each screenshot reports the loop's counters.
+  auto counters = [&] {
+    const std::string err = display_->text(display_->err);
+    std::array<unsigned long, 3> c{};
+    const auto at = err.rfind("loop turns ");
+    EXPECT_NE(at, std::string::npos) << err;
+    if (at != std::string::npos) std::sscanf(err.c_str() + at, "loop turns %lu, input polls %lu, frames %lu", &c[0], &c[1], &c[2]);
+    return c;
+  };
+  const auto idle_from = Clock::now();
+  const auto c0 = counters();
+  std::this_thread::sleep_for(2s);
+  shot();
+  const auto c1 = counters();
+  const double idle_s = std::chrono::duration<double>(Clock::now() - idle_from).count();
+  std::cout << "[ display ] idle " << idle_s << " s: " << c1[0] - c0[0] << " loop turns, " << c1[1] - c0[1] << " input polls, "
+            << c1[2] - c0[2] << " frames\n";
+  // The screenshot itself is one turn and one frame; the clock may have turned a minute.
+  EXPECT_LE(c1[0] - c0[0], 4u) << "loop turns while idle";
+  EXPECT_LE(c1[2] - c0[2], 3u) << "frames drawn while idle";
+  // Under the offscreen driver SDL cannot wait for input: it is looked at 20 times a second,
+  // not every millisecond (SDL_WaitEventTimeout's own poll).
+  EXPECT_LE(double(c1[1] - c0[1]), 21.0 * idle_s + 5) << "input polls while idle";
+
   issue("A", "it-1");
   const std::string zhang = login("zhang", "zhang-pass");
   EXPECT_EQ(call(1, zhang, "it-call-1"), "A001");
@@ -268,6 +293,77 @@ TEST_F(DisplayTest, WindowStripShowsTheCallAndThePause) {
   shot_until([&](const Image& i) { return !has(i, style.accent) && has(i, style.paused); }, 30s, "暂停服务 in red, nothing green");
   call(1, zhang, "st-resume-1", "resume");
   shot_until([&](const Image& i) { return differing(i, idle, 0, 0, 512, 64) == 0; }, 30s, "back to the idle frame");
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+}
+
+// The hall file, not a flag, makes this device a window strip at window 2: the display
+// (started without --layout) restarts itself as a strip of the strip's size and follows window 2.
+TEST_F(DisplayTest, LayoutAndWindowComeFromTheHallFile) {
+  nlohmann::json hall = nlohmann::json::parse(std::ifstream(std::string(HALLQ_SOURCE_DIR) + "/tests/data/small-hall.json"));
+  const std::string token = "strip-token-0002-abcdef";
+  hall["devices"].push_back({{"id", "strip-2"}, {"kind", "display"}, {"token", token}, {"layout", "strip"}, {"window", 2}});
+  const fs::path hall_file = dir_.path / "hall.json";
+  std::ofstream(hall_file) << hall.dump();
+  start_server(0, hall_file.string());
+  start_display("from-config", {"--no-voice"}, token);
+  ASSERT_TRUE(wait_for([&] {
+    const std::string err = display_->text(display_->err);
+    const auto restart = err.find("restarting as one");
+    return restart != std::string::npos && err.find("snapshot seq", restart) != std::string::npos;
+  }, 60s)) << display_->text(display_->err);
+  Image idle = shot();
+  EXPECT_EQ(idle.width, 512);
+  EXPECT_EQ(idle.height, 64);
+  // Window 1 pauses (its strip would turn to 暂停服务), then window 2 calls: the call shows, the
+  // pause (applied first: events arrive in order) does not.
+  const Style style = *load_style(std::string(HALLQ_ASSETS_DIR) + "/display/strip.json");
+  const std::string zhang = login("zhang", "zhang-pass");
+  issue("B", "lc-1");
+  call(1, zhang, "lc-pause-1", "pause");
+  EXPECT_EQ(call(2, zhang, "lc-call-2"), "B001");
+  Image called = shot_until([&](const Image& i) { return i.width == 512 && differing(i, idle, 0, 0, 512, 64) > 200; }, 30s, "window 2's call");
+  int paused_pixels = 0;
+  for (int y = 0; y < called.height; ++y)
+    for (int x = 0; x < called.width; ++x) paused_pixels += same_colour(called.at(x, y), style.paused);
+  EXPECT_EQ(paused_pixels, 0) << "window 1's pause is not on window 2's strip";
+  const std::string err = display_->text(display_->err);
+  EXPECT_EQ(err.find("restarting as one"), err.rfind("restarting as one")) << "restarted once\n" << err;
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+}
+
+// 预约取号 at the kiosk: the visitor scans (or types) the code; the kiosk checks it in with one
+// request; a second try with the same code is refused in words. Against appt-contract.md.
+TEST_F(DisplayTest, KioskChecksInAnAppointmentByItsCode) {
+  nlohmann::json hall = nlohmann::json::parse(std::ifstream(std::string(HALLQ_SOURCE_DIR) + "/tests/data/small-hall.json"));
+  hall["services"][0]["appointments"] = {{"slot_min", 30}, {"capacity", 4}, {"days_ahead", 7}};
+  const fs::path hall_file = dir_.path / "hall.json";
+  std::ofstream(hall_file) << hall.dump();
+  start_server(0, hall_file.string());
+  const std::string admin = login("admin", "admin-pass");
+  // The next 30-minute slot today (the hall's day is UTC+8).
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t slot = (now / 1800000 + 1) * 1800000;
+  if ((slot + 8 * 3600000) / 86400000 != (now + 8 * 3600000) / 86400000) GTEST_SKIP() << "no slot left today (hall time)";
+  auto booked = http().post("/api/appointments", {{"request_id", "kb-1"}, {"service", "A"}, {"slot_start", slot}}, admin);
+  if (booked.status == 404 && booked.body.find("\"A\"") == std::string::npos)
+    GTEST_SKIP() << "this server has no appointments API yet: " << booked.body;
+  ASSERT_EQ(booked.status, 201) << booked.body;
+  const std::string code = booked.json()["appointment"].value("code", "");
+  ASSERT_EQ(code.size(), 6u) << booked.body;
+
+  start_display("kiosk", {"--layout", "kiosk", "--no-voice", "--kiosk-type", code + "#"}, kKioskToken);
+  ASSERT_TRUE(wait_for([&] { return display_->text(display_->err).find("kiosk: ") != std::string::npos; }, 30s)) << display_->text(display_->err);
+  const std::string first = display_->text(display_->err);
+  EXPECT_NE(first.find("kiosk: issued A001: 预约签到成功"), std::string::npos) << first;
+  EXPECT_EQ(first.find("kiosk: ", first.find("kiosk: ") + 1), std::string::npos) << "one request, one answer\n" << first;
+  shot();  // the issued number over the services
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+
+  // The same code again, in English: the server remembers the check-in; refused, in words.
+  start_display("kiosk-again", {"--layout", "kiosk", "--no-voice", "--lang", "en", "--kiosk-type", code + "#"}, kKioskToken);
+  ASSERT_TRUE(wait_for([&] { return display_->text(display_->err).find("kiosk: ") != std::string::npos; }, 30s)) << display_->text(display_->err);
+  EXPECT_NE(display_->text(display_->err).find("kiosk: refused: Appointment " + code + " is already checked in"), std::string::npos)
+      << display_->text(display_->err);
   EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
 }
 

@@ -7,6 +7,7 @@
 #include <SDL_ttf.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,8 +71,14 @@ TEST_F(DisplaySdl, EveryGlyphOfTheSampleHallIsInTheFont) {
   for (const auto& w : hall->windows) add(w.name);
   // And the display's own words.
   for (const char* k : {"calls", "number", "window", "services", "waiting", "wait", "lost", "paused", "welcome", "no_wait",
-                        "priority", "appointment_na", "rate_5", "rate_4", "rate_3", "rate_2", "rate_1", "thanks"})
+                        "priority", "appointment", "appointment_prompt", "code_short", "confirm", "delete", "back", "checking_in",
+                        "checked_in", "rate_5", "rate_4", "rate_3", "rate_2", "rate_1", "thanks"})
     for (const char* lang : {"zh-CN", "zh-TW", "en"}) texts.emplace_back(ui_text(k, lang), std::string(lang) == "zh-TW" ? 3 : 2);
+  // The kiosk's words for a refused appointment check-in.
+  for (const char* code : {"not_found", "appointment_missed", "appointment_cancelled", "already_checked_in", "bad_request", "forbidden"})
+    for (const char* lang : {"zh-CN", "zh-TW", "en"})
+      texts.emplace_back(appointment_error_text(json{{"code", code}, {"message", "is for 2026-11-30, ticket B012"}}, "483920", lang),
+                         std::string(lang) == "zh-TW" ? 3 : 2);
   ASSERT_EQ(TTF_Init(), 0);
   Style style = default_style(Layout::board);
   std::string file;
@@ -129,6 +136,84 @@ TEST_F(DisplaySdl, TextCacheRendersUnchangedTextOnceAndScreenshotIsTheFrame) {
   EXPECT_EQ(px[0], style.newest.r);
   EXPECT_EQ(px[1], style.newest.g);
   std::filesystem::remove(path);
+}
+
+BoardView busy_board() {
+  BoardView v;
+  v.title = "某某县行政服务中心";
+  v.clock = "10:00";
+  v.date = "2026年11月27日 星期五";
+  v.calls_heading = "叫号信息";
+  v.number_heading = "号码";
+  v.window_heading = "窗口";
+  v.services_heading = "业务";
+  v.waiting_heading = "等候人数";
+  v.wait_heading = "预计等候";
+  v.notice = "请保管好随身物品";
+  for (int i = 0; i < 8; ++i)
+    v.calls.push_back(BoardCall{"A0" + std::to_string(20 - i), std::to_string(i + 1) + "号窗口", i == 0, true, false});
+  for (int i = 0; i < 10; ++i)
+    v.services.push_back(BoardService{std::string(1, char('A' + i)), "综合受理" + std::to_string(i), "", std::to_string(i), "约 14 分钟"});
+  return v;
+}
+
+// The board repaints only what changed; the frame must still be exactly the frame a whole
+// repaint of the same view gives, and a change must repaint much less than the screen.
+TEST_F(DisplaySdl, BoardRepaintsOnlyChangesAndTheFrameEqualsAWholeRepaint) {
+  Style style = default_style(Layout::board);
+  auto partial = Screen::open(ScreenOptions{1280, 720, false, true, "partial"}, style);
+  ASSERT_TRUE(partial.ok()) << partial.error().message;
+  BoardView v = busy_board();
+  (*partial)->draw_board(v, 0);
+  const std::uint64_t whole = std::uint64_t(1280) * 720;
+  EXPECT_EQ((*partial)->painted_pixels(), whole);
+  (*partial)->present();
+  // Nothing changed: nothing is repainted, and the back buffer still holds the frame.
+  auto before = (*partial)->read_pixels();
+  ASSERT_TRUE(before.ok());
+  (*partial)->draw_board(v, 1000);
+  EXPECT_EQ((*partial)->painted_pixels(), whole);
+  auto same = (*partial)->read_pixels();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->rgb, before->rgb);
+  // A minute passes, then a call arrives (the rows shift, one service's queue shrinks).
+  v.clock = "10:01";
+  (*partial)->draw_board(v, 60000);
+  (*partial)->present();
+  const std::uint64_t clock_only = (*partial)->painted_pixels() - whole;
+  EXPECT_GT(clock_only, 0u);
+  EXPECT_LT(clock_only, whole / 8) << "a new minute repaints the header band only";
+  v.calls.insert(v.calls.begin(), BoardCall{"B001", "12号窗口", true, true, false});
+  v.calls.pop_back();
+  v.calls[1].newest = false;
+  v.services[3].waiting = "2";
+  (*partial)->draw_board(v, 61000);
+  const std::uint64_t call = (*partial)->painted_pixels() - whole - clock_only;
+  EXPECT_LT(call, whole / 2) << "a call repaints the call rows and one service row";
+  auto got = (*partial)->read_pixels();
+  ASSERT_TRUE(got.ok());
+  partial->reset();
+
+  auto fresh = Screen::open(ScreenOptions{1280, 720, false, true, "whole"}, style);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  (*fresh)->draw_board(v, 61000);
+  auto want = (*fresh)->read_pixels();
+  ASSERT_TRUE(want.ok());
+  ASSERT_EQ(got->rgb.size(), want->rgb.size());
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < got->rgb.size(); i += 3)
+    if (std::memcmp(&got->rgb[i], &want->rgb[i], 3) != 0) ++differ;
+  EXPECT_EQ(differ, 0u) << "pixels where the partly repainted frame differs from a whole repaint";
+  // And the frame changed where it should, and only there (720p: service rows are 50 px from y 139).
+  auto differing = [&](int x0, int y0, int x1, int y1) {
+    int n = 0;
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x) n += std::memcmp(before->at(x, y), got->at(x, y), 3) != 0;
+    return n;
+  };
+  EXPECT_GT(differing(20, 180, 600, 620), 0) << "the call rows";
+  EXPECT_GT(differing(621, 289, 1260, 339), 0) << "service D's row";
+  EXPECT_EQ(differing(621, 139, 1260, 189), 0) << "service A's row did not change";
 }
 
 TEST_F(DisplaySdl, VoiceAnnouncementsArePlausibleAndSequential) {

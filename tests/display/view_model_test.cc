@@ -367,7 +367,147 @@ TEST(DisplayKiosk, ButtonsPerServiceLanguageAndPriority) {
   ASSERT_TRUE(cmd.has_value());
   EXPECT_EQ((*cmd)["class"], "priority");
   EXPECT_EQ((*cmd)["lang"], "zh-TW");
-  k.press("appointment", kT0);  // a stub until the server has appointments
+  k.press("appointment", kT0);
+  EXPECT_TRUE(k.entering_code(kT0));
+}
+
+const Button* button(const TouchView& v, const std::string& action) {
+  for (const Button& b : v.buttons)
+    if (b.action == action) return &b;
+  return nullptr;
+}
+
+json result_for(const json& cmd, bool ok, const json& body) {
+  json r{{"type", "result"}, {"request_id", cmd["request_id"]}, {"ok", ok}, {"status", ok ? 201 : 409}};
+  r[ok ? "result" : "error"] = body;
+  return r;
+}
+
+TEST(DisplayKiosk, AppointmentKeypadTakesSixDigitsAndConfirmSendsOneRequest) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  KioskModel k("kiosk-run1", "zh-CN");
+  const Style style = default_style(Layout::kiosk);
+  ASSERT_TRUE(k.press("appointment", kT0) == std::nullopt);
+  TouchView v = k.view(hall, style, 1280, 800, kT0);
+  EXPECT_EQ(v.entry_max, 6);
+  EXPECT_EQ(v.entry, "");
+  EXPECT_EQ(v.message, "请输入6位预约码，或扫描预约二维码");
+  // Ten digit keys, delete, confirm, back, three languages; inside the screen, not overlapping.
+  ASSERT_EQ(v.buttons.size(), 16u);
+  for (const char* a : {"digit:0", "digit:9", "backspace", "confirm", "back", "lang:en"}) EXPECT_NE(button(v, a), nullptr) << a;
+  for (std::size_t i = 0; i < v.buttons.size(); ++i) {
+    const Rect& r = v.buttons[i].rect;
+    EXPECT_TRUE(r.x >= 0 && r.y >= 0 && r.x + r.w <= 1280 && r.y + r.h <= 800) << v.buttons[i].action;
+    EXPECT_GE(r.h, 80) << v.buttons[i].action << ": a finger-sized key";
+    for (std::size_t j = 0; j < i; ++j) {
+      const Rect& o = v.buttons[j].rect;
+      EXPECT_FALSE(r.x < o.x + o.w && o.x < r.x + r.w && r.y < o.y + o.h && o.y < r.y + r.h) << v.buttons[i].action << " / " << v.buttons[j].action;
+    }
+  }
+  EXPECT_FALSE(button(v, "confirm")->enabled);
+  EXPECT_FALSE(button(v, "backspace")->enabled);
+  for (const char* d : {"4", "8", "3", "9", "2", "0", "7"}) k.press(std::string("digit:") + d, kT0 + 100);
+  EXPECT_EQ(k.code(), "483920") << "at most six digits";
+  v = k.view(hall, style, 1280, 800, kT0 + 100);
+  EXPECT_EQ(v.entry, "483920");
+  EXPECT_FALSE(button(v, "digit:1")->enabled);
+  EXPECT_TRUE(button(v, "confirm")->enabled);
+  k.press("backspace", kT0 + 200);
+  EXPECT_EQ(k.code(), "48392");
+  // Confirm with five digits: no request, a precise hint.
+  EXPECT_FALSE(k.press("confirm", kT0 + 300).has_value());
+  v = k.view(hall, style, 1280, 800, kT0 + 300);
+  EXPECT_EQ(v.message, "预约码是6位数字");
+  EXPECT_TRUE(v.message_is_error);
+  k.press("digit:0", kT0 + 400);
+  auto cmd = k.press("confirm", kT0 + 500);
+  ASSERT_TRUE(cmd.has_value());
+  EXPECT_EQ((*cmd)["command"], "issue");
+  EXPECT_EQ((*cmd)["appointment_code"], "483920");
+  EXPECT_EQ((*cmd)["lang"], "zh-CN");
+  EXPECT_FALSE(cmd->contains("service")) << "the appointment decides the service";
+  EXPECT_FALSE(cmd->contains("class"));
+  // A double press, and keys while in flight: nothing more is sent, the code stays.
+  EXPECT_FALSE(k.press("confirm", kT0 + 550).has_value());
+  k.press("backspace", kT0 + 560);
+  EXPECT_EQ(k.code(), "483920");
+  EXPECT_FALSE(button(k.view(hall, style, 1280, 800, kT0 + 560), "confirm")->enabled);
+  // A reconnect re-sends the same command (same request id); another id's answer is not ours.
+  ASSERT_TRUE(k.pending_command().has_value());
+  EXPECT_EQ(*k.pending_command(), *cmd);
+  k.on_result(json{{"type", "result"}, {"request_id", "someone-else"}, {"ok", true}, {"result", json::object()}}, kT0 + 600);
+  EXPECT_TRUE(k.in_flight());
+  k.on_result(result_for(*cmd, true,
+                         {{"ticket", {{"number", "B012"}}}, {"ahead", 1}, {"estimated_wait_s", 120},
+                          {"appointment", {{"code", "483920"}, {"state", "checked_in"}, {"number", "B012"}}}}),
+              kT0 + 700);
+  v = k.view(hall, style, 1280, 800, kT0 + 800);
+  EXPECT_EQ(v.big_number, "B012");
+  EXPECT_EQ(v.message.rfind("预约签到成功", 0), 0u) << v.message;
+  EXPECT_EQ(v.entry_max, 0) << "after a check-in the next visitor starts at the services";
+  // The next confirm is a new request with a new id.
+  k.type_text("111222", kT0 + 20000);
+  auto again = k.press("confirm", kT0 + 20100);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE((*again)["request_id"], (*cmd)["request_id"]);
+}
+
+TEST(DisplayKiosk, ScannerTypesTheCodeAndEnterConfirms) {
+  HallCopy hall;
+  hall.apply(snapshot(10), kT0);
+  KioskModel k("kiosk-run1", "en");
+  // A scan on the services screen opens the code entry by itself; stray characters are ignored.
+  k.type_text("48-39 2a0", kT0);
+  EXPECT_TRUE(k.entering_code(kT0));
+  EXPECT_EQ(k.code(), "483920");
+  auto cmd = k.key_enter(kT0 + 10);
+  ASSERT_TRUE(cmd.has_value());
+  EXPECT_EQ((*cmd)["appointment_code"], "483920");
+  EXPECT_EQ((*cmd)["lang"], "en");
+  EXPECT_FALSE(k.key_enter(kT0 + 20).has_value()) << "a second Enter while in flight";
+  // Refused: the words say why, the entry stays open and empty for the next scan.
+  k.on_result(result_for(*cmd, false, {{"code", "not_found"}, {"message", "no appointment with code 483920"}}), kT0 + 100);
+  TouchView v = k.view(hall, default_style(Layout::kiosk), 1280, 800, kT0 + 200);
+  EXPECT_EQ(v.message, "No appointment has the code 483920; please check it");
+  EXPECT_TRUE(v.message_is_error);
+  EXPECT_EQ(v.big_number, "");
+  EXPECT_EQ(v.entry_max, 6);
+  EXPECT_EQ(v.entry, "");
+  k.type_text("4", kT0 + 300);
+  EXPECT_FALSE(k.view(hall, default_style(Layout::kiosk), 1280, 800, kT0 + 300).message_is_error) << "typing again clears the refusal";
+  // Left alone, the entry goes back to the services.
+  EXPECT_EQ(k.next_change(kT0 + 300), kT0 + 300 + KioskModel::kEntryIdleMs);
+  v = k.view(hall, default_style(Layout::kiosk), 1280, 800, kT0 + 300 + KioskModel::kEntryIdleMs);
+  EXPECT_EQ(v.entry_max, 0);
+  EXPECT_NE(button(v, "service:A"), nullptr);
+}
+
+TEST(DisplayKiosk, AppointmentRefusalsInTheVisitorsLanguage) {
+  struct Case {
+    const char* code;
+    const char* message;  // the server's (English) words
+    const char* lang;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"not_found", "no appointment with code 483920", "zh-CN", "预约码 483920 不存在，请核对后重新输入"},
+      {"not_found", "no appointment with code 483920", "zh-TW", "預約碼 483920 不存在，請核對後重新輸入"},
+      {"appointment_missed", "appointment 483920 for 09:30 was missed at 09:45; please take a normal ticket", "zh-CN",
+       "预约 483920 已过时，请选择业务取普通号"},
+      {"appointment_missed", "appointment 483920 for 09:30 was missed at 09:45", "zh-TW", "預約 483920 已逾時，請選擇業務取一般號碼"},
+      {"appointment_missed", "appointment 483920 for 09:30 was missed at 09:45", "en", "Appointment 483920 was missed; please take a normal ticket"},
+      {"already_checked_in", "appointment 483920 is already checked in: ticket B012", "zh-CN", "预约 483920 已签到，号码 B012"},
+      {"already_checked_in", "appointment 483920 is already checked in: ticket B012", "en", "Appointment 483920 is already checked in as B012"},
+      {"already_checked_in", "already checked in", "zh-TW", "預約 483920 已報到過"},
+      {"bad_request", "appointment 483920 is for 2026-11-30", "zh-CN", "预约 483920 的日期是 2026-11-30，不是今天"},
+      {"bad_request", "appointment 483920 is for 2026-11-30", "en", "Appointment 483920 is for 2026-11-30, not today"},
+      {"appointment_cancelled", "appointment 483920 was cancelled", "zh-TW", "預約 483920 已取消"},
+      {"forbidden", "this kiosk issues only A", "zh-CN", "本机不能办理这个预约的业务，请到其他取号机"},
+      {"busy", "the server's commit queue is full; retry in a moment", "zh-CN", "the server's commit queue is full; retry in a moment"},
+  };
+  for (const Case& c : cases)
+    EXPECT_EQ(appointment_error_text(json{{"code", c.code}, {"message", c.message}}, "483920", c.lang), c.want) << c.code << " " << c.lang;
 }
 
 TEST(DisplayEvaluator, AsksAfterACompletedVisitAtItsWindowAndSendsOneRating) {

@@ -60,6 +60,11 @@ Applied HallCopy::apply(const json& message, TimeMs now) {
     if (auto it = message.find("windows"); it != message.end() && it->is_array())
       for (const auto& w : *it)
         if (w.is_number_integer()) device_windows_.push_back(w.get<int>());
+    // The configured window (a newer server): first, so strips and evaluators use it.
+    if (auto it = message.find("window"); it != message.end() && it->is_number_integer() && it->get<int>() > 0 &&
+                                          std::find(device_windows_.begin(), device_windows_.end(), it->get<int>()) == device_windows_.end())
+      device_windows_.insert(device_windows_.begin(), it->get<int>());
+    device_layout_ = str(message, "layout");
     return {};
   }
   return {};

@@ -8,6 +8,13 @@ Result<std::unique_ptr<Screen>> Screen::open(const ScreenOptions& o, const Style
   std::unique_ptr<Screen> s(new Screen());
   s->style_ = style;
   s->face_ = style.language == "zh-TW" ? Face::tc : Face::sc;
+  if (o.software) {
+    // Without this, SDL (2.26) probes OpenGL for a "texture framebuffer" and, on Mesa, keeps
+    // llvmpipe loaded and composites every frame through it: 60+ MB of RSS and 3x the frame time
+    // for nothing, since the software renderer draws on the CPU anyway. An environment
+    // variable of the same name still wins (default priority).
+    SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+  }
   Uint32 flags = SDL_WINDOW_SHOWN;
   if (o.fullscreen) flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
   s->window_ = SDL_CreateWindow(o.title.c_str(), SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, o.width, o.height, flags);
@@ -18,6 +25,8 @@ Result<std::unique_ptr<Screen>> Screen::open(const ScreenOptions& o, const Style
     s->w_ = o.width;
     s->h_ = o.height;
   }
+  SDL_RendererInfo info{};
+  s->retained_ = SDL_GetRendererInfo(s->renderer_, &info) == 0 && (info.flags & SDL_RENDERER_SOFTWARE) != 0;
   if (!TTF_WasInit() && TTF_Init() != 0) return make_error(ErrorCode::internal, std::string("TTF_Init: ") + TTF_GetError());
   s->text_ = std::make_unique<TextCache>(s->renderer_, style.fonts, style.face_sc, style.face_tc);
   if (auto st = s->text_->check(); !st) return st.error();
@@ -62,9 +71,9 @@ bool Screen::marquee(const std::string& s, int size, Colour c, const Rect& box, 
   if (tw <= box.w || style_.notice_speed_px_s <= 0) {
     // Fits, or scrolling is off (--no-marquee): still; a long text is cut at the box's edge.
     SDL_Rect clip{box.x, box.y, box.w, box.h};
-    SDL_RenderSetClipRect(renderer_, &clip);
+    set_clip(&clip);
     text(s, size, c, box.x, y, 0, face);
-    SDL_RenderSetClipRect(renderer_, nullptr);
+    set_clip(nullptr);
     return false;
   }
   if (s != marquee_text_) {
@@ -74,11 +83,23 @@ bool Screen::marquee(const std::string& s, int size, Colour c, const Rect& box, 
   const int gap = std::max(box.w / 3, size * 3);
   const int off = marquee_offset(tw, box.w, now - marquee_since_, style_.notice_speed_px_s, gap);
   SDL_Rect clip{box.x, box.y, box.w, box.h};
-  SDL_RenderSetClipRect(renderer_, &clip);
+  set_clip(&clip);
   text(s, size, c, box.x - off, y, 0, face);
   text(s, size, c, box.x - off + tw + gap, y, 0, face);
-  SDL_RenderSetClipRect(renderer_, nullptr);
+  set_clip(nullptr);
   return true;
+}
+
+void Screen::set_clip(const SDL_Rect* r) {
+  // A box inside the region being repainted: clip to both.
+  if (!r) {
+    SDL_RenderSetClipRect(renderer_, clip_ ? &*clip_ : nullptr);
+    return;
+  }
+  SDL_Rect both = *r;
+  if (clip_ && !SDL_IntersectRect(r, &*clip_, &both)) both = SDL_Rect{0, 0, 0, 0};
+  if (both.w == 0 || both.h == 0) both = SDL_Rect{-1, -1, 1, 1};  // empty: nothing may be drawn
+  SDL_RenderSetClipRect(renderer_, &both);
 }
 
 void Screen::lost_banner(const std::string& title, const std::string& detail, const Rect& r) {
@@ -91,13 +112,93 @@ void Screen::lost_banner(const std::string& title, const std::string& detail, co
   }
 }
 
+namespace {
+// The board's boxes, shared by painting and by finding what changed.
+struct BoardGeometry {
+  int header_h, notice_h;
+  Rect calls, services;
+  int rows_y, row_h;     // call rows
+  int srows_y, srow_h;   // service rows
+};
+
+BoardGeometry board_geometry(int W, int H, const Style& st, std::size_t services) {
+  const auto px = [H](int at1080) { return at1080 * H / 1080; };
+  BoardGeometry g;
+  g.header_h = px(120);
+  g.notice_h = px(96);
+  const int body_y = g.header_h + px(20), body_h = H - g.header_h - g.notice_h - px(40);
+  const int left_w = W * 47 / 100;
+  g.calls = Rect{px(30), body_y, left_w - px(30), body_h};
+  g.services = Rect{left_w + px(30), body_y, W - left_w - px(60), body_h};
+  g.rows_y = g.calls.y + px(80) + px(50);
+  g.row_h = (g.calls.y + g.calls.h - g.rows_y - px(10)) / std::max(1, st.calls_shown);
+  g.srows_y = g.services.y + px(70);
+  g.srow_h = std::min(px(110), (g.services.y + g.services.h - g.srows_y) / std::max<int>(1, int(services)));
+  return g;
+}
+}  // namespace
+
 bool Screen::draw_board(const BoardView& v, TimeMs now) {
+  std::vector<Rect> regions;
+  if (!retained_ || !last_board_) regions.push_back(Rect{0, 0, w_, h_});
+  else regions = board_changes(*last_board_, v, last_board_animated_);
+  bool animated = last_board_animated_;
+  for (const Rect& r : regions) {
+    const SDL_Rect clip{r.x, r.y, r.w, r.h};
+    clip_ = clip;
+    SDL_RenderSetClipRect(renderer_, &clip);
+    animated = paint_board(v, now);
+    painted_ += std::uint64_t(r.w) * std::uint64_t(r.h);
+  }
+  clip_.reset();
+  SDL_RenderSetClipRect(renderer_, nullptr);
+  text_->end_frame();
+  if (retained_) {
+    last_board_ = v;
+    last_board_animated_ = animated;
+  }
+  return animated;
+}
+
+std::vector<Rect> Screen::board_changes(const BoardView& a, const BoardView& b, bool animated) const {
+  const int W = w_, H = h_;
+  const Rect all{0, 0, W, H};
+  if (a.lost != b.lost || a.lost_title != b.lost_title || a.lost_detail != b.lost_detail || a.calls_heading != b.calls_heading ||
+      a.number_heading != b.number_heading || a.window_heading != b.window_heading || a.services_heading != b.services_heading ||
+      a.waiting_heading != b.waiting_heading || a.wait_heading != b.wait_heading || a.services.size() != b.services.size())
+    return {all};
+  const BoardGeometry g = board_geometry(W, H, style_, b.services.size());
+  std::vector<Rect> out;
+  // Rows are repainted with a margin: a glyph may reach a little past its row.
+  auto add = [&](Rect r, int pad) {
+    r.y -= pad;
+    r.h += 2 * pad;
+    if (r.y < 0) r.h += r.y, r.y = 0;
+    r.h = std::min(r.h, H - r.y);
+    if (!out.empty() && out.back().x == r.x && out.back().w == r.w && r.y <= out.back().y + out.back().h) {
+      out.back().h = std::max(out.back().y + out.back().h, r.y + r.h) - out.back().y;  // merge touching rows
+      return;
+    }
+    out.push_back(r);
+  };
+  if (a.title != b.title || a.date != b.date || a.clock != b.clock) add(Rect{0, 0, W, g.header_h}, 0);
+  for (std::size_t i = 0; i < std::max(a.calls.size(), b.calls.size()); ++i)
+    if (i >= a.calls.size() || i >= b.calls.size() || !(a.calls[i] == b.calls[i]))
+      add(Rect{g.calls.x, g.rows_y + int(i) * g.row_h, g.calls.w, g.row_h}, g.row_h / 4);
+  for (std::size_t i = 0; i < b.services.size(); ++i)
+    if (!(a.services[i] == b.services[i])) add(Rect{g.services.x, g.srows_y + int(i) * g.srow_h, g.services.w, g.srow_h}, g.srow_h / 4);
+  if (a.notice != b.notice || animated) add(Rect{0, H - g.notice_h, W, g.notice_h}, 0);
+  return out;
+}
+
+bool Screen::paint_board(const BoardView& v, TimeMs now) {
   const int W = w_, H = h_;
   const auto px = [H](int at1080) { return at1080 * H / 1080; };
   const Style& st = style_;
   fill(Rect{0, 0, W, H}, st.background);
   // Header: hall name left, date and clock right.
-  const int header_h = px(120);
+  const BoardGeometry g = board_geometry(W, H, st, v.services.size());
+  const int header_h = g.header_h;
   fill(Rect{0, 0, W, header_h}, st.panel);
   const int clock_w = text(v.clock, px(64), st.accent, W - px(40), px(24), 2, face_);
   const int date_size = px(34);
@@ -105,15 +206,12 @@ bool Screen::draw_board(const BoardView& v, TimeMs now) {
   const int title_max = W - clock_w - text_->measure(face_, date_size, v.date).first - px(160);
   text(v.title, fit(v.title, px(60), title_max, face_), st.text, px(40), px(26), 0, face_);
 
-  const int notice_h = px(96);
-  const int body_y = header_h + px(20), body_h = H - header_h - notice_h - px(40);
-  const int left_w = W * 47 / 100;
-  const Rect calls{px(30), body_y, left_w - px(30), body_h};
-  const Rect services{left_w + px(30), body_y, W - left_w - px(60), body_h};
+  const int notice_h = g.notice_h;
+  const Rect calls = g.calls, services = g.services;
   bool animated = false;
 
   if (v.lost) {
-    lost_banner(v.lost_title, v.lost_detail, Rect{px(30), body_y, W - px(60), body_h});
+    lost_banner(v.lost_title, v.lost_detail, Rect{px(30), calls.y, W - px(60), calls.h});
   } else {
     // Calls: heading, column names, rows; the newest row on the highlight colour.
     fill(calls, st.panel);
@@ -121,8 +219,7 @@ bool Screen::draw_board(const BoardView& v, TimeMs now) {
     const int head_y = calls.y + px(80);
     text(v.number_heading, px(30), st.muted, calls.x + px(40), head_y, 0, face_);
     text(v.window_heading, px(30), st.muted, calls.x + calls.w * 55 / 100, head_y, 0, face_);
-    const int rows_y = head_y + px(50);
-    const int row_h = (calls.y + calls.h - rows_y - px(10)) / std::max(1, st.calls_shown);
+    const int rows_y = g.rows_y, row_h = g.row_h;
     for (std::size_t i = 0; i < v.calls.size(); ++i) {
       const BoardCall& c = v.calls[i];
       const int y = rows_y + int(i) * row_h;
@@ -143,8 +240,7 @@ bool Screen::draw_board(const BoardView& v, TimeMs now) {
     text(v.services_heading, px(30), st.muted, c1, services.y + px(20), 0, face_);
     text(v.waiting_heading, px(30), st.muted, c2, services.y + px(20), 1, face_);
     text(v.wait_heading, px(30), st.muted, c3, services.y + px(20), 2, face_);
-    const int srows_y = services.y + px(70);
-    const int srow_h = std::min(px(110), (services.y + services.h - srows_y) / std::max<int>(1, int(v.services.size())));
+    const int srows_y = g.srows_y, srow_h = g.srow_h;
     const bool two_lines = srow_h >= px(80);
     const int name_size = std::clamp(srow_h * (two_lines ? 45 : 62) / 100, px(18), px(46));
     for (std::size_t i = 0; i < v.services.size(); ++i) {
@@ -171,7 +267,6 @@ bool Screen::draw_board(const BoardView& v, TimeMs now) {
   const Rect notice{px(40), H - notice_h, W - px(80), notice_h};
   fill(Rect{0, H - notice_h, W, notice_h}, st.panel);
   animated |= marquee(v.notice, px(42), st.text, notice, now, face_);
-  text_->end_frame();
   return animated;
 }
 
@@ -226,12 +321,27 @@ bool Screen::draw_touch(const TouchView& v, TimeMs now) {
     return false;
   }
   const int msg_size = H / 26;
-  text(v.message, fit(v.message, msg_size, W - 40, face), st.accent, W / 2, title_h + H / 60, 1, face);
+  // A refusal in the warning colour: the visitor must notice it is not their number.
+  text(v.message, fit(v.message, msg_size, W - 40, face), v.message_is_error ? st.paused : st.accent, W / 2, title_h + H / 60, 1, face);
+  if (v.entry_max > 0) {
+    // The code typed so far, one slot per digit; the next slot to fill is underlined in accent.
+    const Rect& r = v.entry_rect;
+    fill(r, st.panel);
+    const int slot_w = r.w / v.entry_max, size = std::min(r.h * 70 / 100, slot_w * 9 / 10);
+    for (int i = 0; i < v.entry_max; ++i) {
+      const int x = r.x + i * slot_w;
+      const bool next = i == int(v.entry.size());
+      fill(Rect{x + slot_w / 8, r.y + r.h - r.h / 8, slot_w * 3 / 4, std::max(3, r.h / 24)}, next ? st.accent : st.muted);
+      if (i < int(v.entry.size()))
+        text(v.entry.substr(std::size_t(i), 1), size, st.text, x + slot_w / 2, r.y + (r.h - size * 4 / 3) / 2, 1, face);
+    }
+  }
   for (const Button& b : v.buttons) {
     Colour bg = b.selected ? st.accent : st.panel;
     Colour fg = b.selected ? Colour{0, 0, 0, 255} : b.enabled ? st.text : st.muted;
     fill(b.rect, bg);
-    const int size = std::min(b.rect.h * (b.detail.empty() ? 40 : 34) / 100, b.rect.w / 6);
+    // A keypad digit is one glyph: as large as the key allows.
+    const int size = b.label.size() == 1 ? b.rect.h * 55 / 100 : std::min(b.rect.h * (b.detail.empty() ? 40 : 34) / 100, b.rect.w / 6);
     const Face f = b.action == "lang:zh-TW" ? Face::tc : face;
     const int ls = fit(b.label, size, b.rect.w - 20, f);
     const int total = b.detail.empty() ? ls * 4 / 3 : ls * 4 / 3 + size * 3 / 4;

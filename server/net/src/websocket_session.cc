@@ -134,6 +134,14 @@ void WebSocketSession::handle(const std::string& text) {
         if (d.kind == DeviceKind::kiosk && d.printer == actor_->name) kiosks.push_back(d.id);
       welcome["kiosks"] = std::move(kiosks);
     }
+    if (is_device(actor_->role)) {
+      // What the hall file says this screen shows; a display's own flag overrides it.
+      for (const auto& d : ctx_.hall->config().devices)
+        if (d.id == actor_->name) {
+          welcome["layout"] = d.layout;
+          welcome["window"] = d.window;
+        }
+    }
     reply(std::move(welcome));
     if (is_device(actor_->role)) ctx_.hall->device_connected(actor_->name, true);
     ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role), actor_->role == Role::admin);

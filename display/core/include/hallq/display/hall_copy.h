@@ -99,6 +99,8 @@ class HallCopy {
   // From the welcome message: the device's name and windows.
   const std::string& device_name() const { return device_name_; }
   const std::vector<int>& device_windows() const { return device_windows_; }
+  // The layout the hall file gives this device ("" when none, or an older server).
+  const std::string& device_layout() const { return device_layout_; }
 
  private:
   ServiceInfo* service_mut(std::string_view code);
@@ -120,6 +122,7 @@ class HallCopy {
   std::deque<CallInfo> recent_calls_;
   std::string device_name_;
   std::vector<int> device_windows_;
+  std::string device_layout_;
 };
 
 // Reads {"zh_cn","zh_tw","en"} (or a plain string) as a LocalizedText.

@@ -29,7 +29,9 @@ class RequestIds {
 
 struct Button {
   Rect rect;
-  std::string action;  // "service:A", "lang:zh-TW", "priority", "appointment", "rate:5"
+  // "service:A", "lang:zh-TW", "priority", "appointment", "rate:5"; the appointment keypad:
+  // "digit:0".."digit:9", "backspace", "confirm", "back".
+  std::string action;
   std::string label;
   std::string detail;  // "等候 7 人 · 约 14 分钟"
   bool selected = false;
@@ -41,6 +43,11 @@ struct TouchView {
   std::string title;
   std::string message;     // status line: the issued number, an error, "正在取号…"
   std::string big_number;  // kiosk: the issued number, shown large for a while
+  // Kiosk appointment entry: the digits typed so far, in a box of `entry_max` slots.
+  std::string entry;
+  int entry_max = 0;
+  Rect entry_rect;
+  bool message_is_error = false;
   std::vector<Button> buttons;
   bool lost = false;
   std::string lost_title;
@@ -49,17 +56,31 @@ struct TouchView {
 
 class KioskModel {
  public:
+  static constexpr std::size_t kCodeDigits = 6;  // appointment codes (appt-contract.md)
+  static constexpr TimeMs kEntryIdleMs = 60000;   // an abandoned code entry returns to the services
+
   KioskModel(std::string request_prefix, std::string language) : ids_(std::move(request_prefix)), lang_(std::move(language)) {}
 
   // A touch at the action of a button. Returns the command to send, if the press makes one.
   std::optional<nlohmann::json> press(const std::string& action, TimeMs now);
-  // The server's {"type":"result"} for our command (others are ignored).
-  void on_result(const nlohmann::json& result, TimeMs now);
+  // The server's {"type":"result"} for our command (others are ignored). True when it was ours.
+  bool on_result(const nlohmann::json& result, TimeMs now);
+  // The status line as last set (the issued number's details, or why not), for the log.
+  const std::string& message() const { return message_; }
   // The command in flight, to send again with the SAME request id after a reconnect: the server
   // answers a repeat with the first answer, so the visitor still gets exactly one ticket.
   const std::optional<nlohmann::json>& pending_command() const { return pending_command_; }
   // The command could not be sent at all: forget it so the next press works.
   void send_failed(TimeMs now);
+  // A keyboard-wedge QR scanner (or a keyboard) types the code's digits, then Enter. Typing
+  // opens the code entry from any screen; other characters are ignored.
+  void type_text(const std::string& text, TimeMs now);
+  std::optional<nlohmann::json> key_enter(TimeMs now) { return press("confirm", now); }
+  std::optional<nlohmann::json> key_backspace(TimeMs now) { return press("backspace", now); }
+  // When the view changes next by itself (a message or an idle code entry ends); 0 = never.
+  TimeMs next_change(TimeMs now) const;
+  bool entering_code(TimeMs now) const { return appointment_ && now - touched_at_ < kEntryIdleMs; }
+  const std::string& code() const { return code_; }
 
   TouchView view(const HallCopy& hall, const Style& style, int width, int height, TimeMs now) const;
   const std::string& language() const { return lang_; }
@@ -69,13 +90,21 @@ class KioskModel {
   RequestIds ids_;
   std::string lang_;
   bool priority_ = false;
-  bool appointment_ = false;
+  bool appointment_ = false;   // the code entry is open
+  std::string code_;           // the digits typed so far (at most kCodeDigits)
+  TimeMs touched_at_ = 0;      // last key in the code entry
   std::string pending_;  // request id of the issue command in flight
+  bool pending_is_code_ = false;
+  std::string pending_code_;
   std::optional<nlohmann::json> pending_command_;
   std::string issued_number_;
   std::string message_;
+  bool message_is_error_ = false;
   TimeMs message_until_ = 0;
 };
+
+// The server's refusal of an appointment check-in, in the visitor's words and language.
+std::string appointment_error_text(const nlohmann::json& error, const std::string& code, std::string_view lang);
 
 // 5 = 非常满意 ... 1 = 非常不满意.
 class EvaluatorModel {

@@ -3,7 +3,10 @@
 // GPU driver). Render thread only: SDL video is single-threaded.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <SDL.h>
@@ -32,8 +35,10 @@ class Screen {
   int width() const { return w_; }
   int height() const { return h_; }
 
-  // Each draw renders a whole frame into the back buffer; present() shows it. The return value
+  // Each draw leaves the whole frame in the back buffer; present() shows it. The return value
   // says whether the frame is animated (a marquee moves), i.e. needs redrawing soon.
+  // The board under the software renderer repaints only the parts whose view changed (its
+  // back buffer is the window surface, which keeps its pixels); otherwise every draw is whole.
   bool draw_board(const BoardView& v, TimeMs now);
   bool draw_strip(const StripView& v, TimeMs now);
   bool draw_touch(const TouchView& v, TimeMs now);
@@ -42,6 +47,10 @@ class Screen {
   Result<Image> read_pixels();
 
   TextCache& text() { return *text_; }
+  // The next draw repaints everything (the window was exposed or resized).
+  void invalidate() { last_board_.reset(); }
+  // Pixels repainted by the draws so far (a whole 1080p frame is 2,073,600), for tests and the bench.
+  std::uint64_t painted_pixels() const { return painted_; }
 
  private:
   Screen() = default;
@@ -53,6 +62,11 @@ class Screen {
   // Text in a box: scrolls (marquee) when wider than the box. Returns true when it scrolls.
   bool marquee(const std::string& s, int size, Colour c, const Rect& box, TimeMs now, Face face);
   void lost_banner(const std::string& title, const std::string& detail, const Rect& r);
+  // Paints the whole board; what falls outside clip_ is discarded by SDL, cheaply.
+  bool paint_board(const BoardView& v, TimeMs now);
+  // The parts of the board that differ between two views (empty: nothing to repaint).
+  std::vector<Rect> board_changes(const BoardView& was, const BoardView& now_, bool animated) const;
+  void set_clip(const SDL_Rect* r);
 
   SDL_Window* window_ = nullptr;
   SDL_Renderer* renderer_ = nullptr;
@@ -60,6 +74,11 @@ class Screen {
   Style style_;
   Face face_ = Face::sc;
   int w_ = 0, h_ = 0;
+  bool retained_ = false;  // the back buffer keeps its pixels between frames (software renderer)
+  std::optional<BoardView> last_board_;  // what the back buffer shows, when retained
+  bool last_board_animated_ = false;
+  std::optional<SDL_Rect> clip_;  // the region being repainted
+  std::uint64_t painted_ = 0;
   std::string marquee_text_;   // what the marquee shows, and since when (it restarts on change)
   TimeMs marquee_since_ = 0;
 };
