@@ -464,7 +464,8 @@ TEST(PrinterAgent, ServerMessagesBecomeJobsForOurKiosksOnly) {
                 {"issued_at", at}, {"issued_by", by}};
   };
   agent.handle(json{{"type", "snapshot"}, {"seq", 10},
-                    {"hall", {{"name", {{"zh_cn", "某某县行政服务中心"}, {"zh_tw", "某某縣"}, {"en", "County"}}}}},
+                    {"hall", {{"name", {{"zh_cn", "某某县行政服务中心"}, {"zh_tw", "某某縣"}, {"en", "County"}}},
+                              {"utc_offset_min", 7 * 60}}},
                     {"services", {{{"code", "A"}, {"name", {{"zh_cn", "综合受理"}, {"en", "General"}}}, {"waiting", 3}}}},
                     {"tickets", {t("fresh1", "kiosk-1", now - 60'000), t("stale1", "kiosk-1", now - 11 * 60'000),
                                  t("other1", "kiosk-2", now), t("called1", "kiosk-1", now, "called")}}});
@@ -480,6 +481,7 @@ TEST(PrinterAgent, ServerMessagesBecomeJobsForOurKiosksOnly) {
   EXPECT_EQ(info->wait_min, 11);
   EXPECT_EQ(info->service_name.at("zh-CN"), "综合受理");
   EXPECT_EQ(info->hall_name.at("zh-TW"), "某某縣");
+  EXPECT_EQ(info->utc_offset_min, 7 * 60);  // the hall's clock, not China's by default
   // The same event again (a replay after reconnect) does not queue a second copy.
   agent.handle(json{{"type", "event"}, {"seq", 11}, {"event", "ticket_issued"}, {"ticket", t("new1", "kiosk-1", now)}});
   EXPECT_EQ((*spool)->waiting(), 2u);

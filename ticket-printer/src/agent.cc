@@ -173,6 +173,7 @@ std::optional<TicketInfo> Agent::ticket_from_server(const json& t, const json* l
   info.cls = t.value("class", "normal");
   info.issued_at = t.value("issued_at", TimeMs{0});
   info.hall_name = hall_name_;
+  info.utc_offset_min = utc_offset_min_;
   if (auto s = service_names_.find(info.service); s != service_names_.end()) info.service_name = s->second;
   if (load && load->is_object()) {
     // The load after the issue counts this ticket too. Priority tickets may pass some of them:
@@ -214,6 +215,10 @@ void Agent::handle(const json& m) {
   if (type == "snapshot") {
     if (m.contains("hall") && m["hall"].is_object() && m["hall"].contains("name"))
       hall_name_ = localized_from_server(m["hall"]["name"]);
+    // The ticket prints the hall's local time, which the server knows (rules.utc_offset_min).
+    if (m.contains("hall") && m["hall"].is_object() && m["hall"].contains("utc_offset_min") &&
+        m["hall"]["utc_offset_min"].is_number_integer())
+      utc_offset_min_ = std::clamp(m["hall"]["utc_offset_min"].get<int>(), -14 * 60, 14 * 60);
     std::map<std::string, json> loads;
     if (m.contains("services") && m["services"].is_array())
       for (const auto& s : m["services"]) {

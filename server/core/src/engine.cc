@@ -941,7 +941,7 @@ json Engine::snapshot(TimeMs now, bool with_tickets, bool with_followups) const 
          {"business_day", s.business_day},
          {"now", now},
          {"notice", s.notice},
-         {"hall", json{{"id", c.id}, {"name", localized(c.name)}}},
+         {"hall", json{{"id", c.id}, {"name", localized(c.name)}, {"utc_offset_min", c.rules.utc_offset_min}}},
          {"services", std::move(services)},
          {"windows", std::move(windows)},
          {"recent_calls", std::move(calls)}};

@@ -114,6 +114,7 @@ class Agent {
   std::string name_ = "printer";
   std::set<std::string> kiosks_;
   std::map<std::string, std::string> hall_name_;
+  int utc_offset_min_ = 8 * 60;  // the hall's, from the snapshot; China's until then
   std::map<std::string, std::map<std::string, std::string>> service_names_;
   std::uint64_t last_seq_ = 0;
   client::HttpClient* http_ = nullptr;  // set while run() is connected
