@@ -169,7 +169,7 @@ struct Run {
   TicketRecord* by_number(const std::string& number) {
     auto id = s.by_number.find(number);
     if (id == s.by_number.end()) return nullptr;
-    auto it = s.tickets.find(id->second);
+    auto it = s.tickets.find(*id->second);
     return it == s.tickets.end() ? nullptr : &it->second;
   }
 
@@ -777,6 +777,68 @@ Outcome Engine::execute(const Command& command, const Actor& actor, TimeMs now) 
   return out;
 }
 
+namespace {
+
+// FNV-1a, 64 bits: two different commands under one request id collide with odds of 2^-64.
+std::uint64_t fingerprint_hash(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// A ticket as `issue` made it: the fields no command changes, and the others at the values
+// issue gives them. A ticket equal to its as_issued() has had nothing done to it since.
+Ticket as_issued(const Ticket& t) {
+  Ticket i;
+  i.id = t.id;
+  i.number = t.number;
+  i.service = t.origin_service;
+  i.origin_service = t.origin_service;
+  i.business_day = t.business_day;
+  i.cls = t.cls;
+  i.priority_reason = t.priority_reason;
+  i.state = TicketState::waiting;
+  i.appointment_at = t.appointment_at;
+  i.issued_at = t.issued_at;
+  i.queued_at = t.issued_at;
+  i.issued_by = t.issued_by;
+  if (!t.history.empty()) i.history.push_back(t.history.front());
+  return i;
+}
+
+}  // namespace
+
+void HallState::remember(const std::string& key, const std::string& fingerprint, const json& result) {
+  Remembered r;
+  r.fingerprint = fingerprint_hash(fingerprint);
+  const auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  // An issue's answer (or a check-in's): leave the ticket out while the record still is the
+  // ticket as issued, so as_issued() rebuilds it exactly later. After a restart the stored
+  // answers of tickets that have moved on are kept whole.
+  if (const auto it = result.find("ticket"); it != result.end() && result.contains("ahead") && it->is_object()) {
+    const auto t = tickets.find(it->value("id", std::string()));
+    if (t != tickets.end() && t->second.t == as_issued(t->second.t)) {
+      json rest = result;
+      rest.erase("ticket");
+      r.result = dump(rest);
+      r.issued = &t->first;
+      requests.insert_or_assign(key, std::move(r));
+      return;
+    }
+  }
+  r.result = dump(result);
+  requests.insert_or_assign(key, std::move(r));
+}
+
+json HallState::remembered_result(const Remembered& r) const {
+  json j = json::parse(r.result);
+  if (r.issued != nullptr) j["ticket"] = to_json(as_issued(tickets.at(*r.issued).t));
+  return j;
+}
+
 Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs now) {
   Impl& s = *impl_;
   Outcome out;
@@ -794,10 +856,10 @@ Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs n
                                                    " for a different command");
     };
     if (auto it = s.requests.find(key); it != s.requests.end()) {
-      if (it->second.fingerprint != fingerprint) {
+      if (it->second.fingerprint != fingerprint_hash(fingerprint)) {
         out.error = reused();
       } else {
-        out.result = it->second.result;
+        out.result = s.remembered_result(it->second);
         out.repeated = true;
       }
       return out;
@@ -831,9 +893,8 @@ Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs n
   }
   out.result = std::move(r).value();
   if (!key.empty()) {
-    StoredRequest stored{key, fingerprint, s.business_day, out.result};
-    s.requests[key] = stored;
-    out.request = std::move(stored);
+    s.remember(key, fingerprint, out.result);
+    out.request = StoredRequest{std::move(key), std::move(fingerprint), s.business_day, out.result};
   }
   return out;
 }

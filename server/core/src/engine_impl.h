@@ -156,9 +156,21 @@ struct HallState {
   std::unordered_map<std::string, ServiceLine> lines;  // by code
   std::map<int, WindowSlot> windows;                   // every configured window
   std::unordered_map<std::string, TicketRecord> tickets;  // the business day's, by id
-  std::unordered_map<std::string, std::string> by_number;  // number -> id
+  std::unordered_map<std::string, const std::string*> by_number;  // number -> its key in tickets
   std::multiset<RecentCall> recent_calls;                  // oldest first, at most kRecentCalls
-  std::unordered_map<std::string, StoredRequest> requests;  // by key
+  // The day's successful requests, by key, so a retry gets the first answer again. These were
+  // most of the server's memory on a busy day (docs/benchmarks.md, goal 4), so they are kept
+  // small: a hash of the command instead of its text, the answer as JSON text instead of a tree
+  // (~0.5 KB against ~2.3 KB), and an issue's answer without its ticket, which is rebuilt from
+  // the ticket's record when a retry comes (as_issued() in engine.cc).
+  struct Remembered {
+    std::uint64_t fingerprint = 0;          // fingerprint_hash() of the command
+    std::string result;                     // the answer as JSON text
+    const std::string* issued = nullptr;    // an issue's ticket (its key in `tickets`), left out of `result`
+  };
+  std::unordered_map<std::string, Remembered> requests;
+  void remember(const std::string& key, const std::string& fingerprint, const nlohmann::json& result);
+  nlohmann::json remembered_result(const Remembered& r) const;
   struct Failure {
     std::string fingerprint;
     Error error;

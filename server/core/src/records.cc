@@ -134,13 +134,13 @@ void HallState::put_ticket(const Ticket& t, EventType type) {
     was_done = it->second.t.state == TicketState::done;
     if (it->second.t.number != t.number) {
       by_number.erase(it->second.t.number);
-      by_number[t.number] = t.id;
+      by_number[t.number] = &it->first;
     }
     it->second.t = t;
     it->second.seq = parse_seq(t);
   } else {
     it = tickets.emplace(t.id, TicketRecord{t, parse_seq(t)}).first;
-    by_number[t.number] = t.id;
+    by_number[t.number] = &it->first;
   }
   ServiceLine& origin = line(t.origin_service);
   origin.counter = std::max(origin.counter, it->second.seq);
@@ -246,7 +246,7 @@ void HallState::reset(const EngineState& state) {
     }
   }
   for (const StoredRequest& r : state.requests)
-    if (r.business_day == business_day) requests[r.key] = r;
+    if (r.business_day == business_day) remember(r.key, r.fingerprint, r.result);
   for (auto& [n, slot] : windows) refresh_deadline(slot);
 }
 

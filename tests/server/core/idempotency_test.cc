@@ -31,6 +31,30 @@ TEST(CoreIdempotency, SameRequestTwiceIssuesOneTicket) {
   EXPECT_EQ(h.engine.load("A", at(9, 1)).waiting, 1);
 }
 
+// The engine keeps an issue's answer without its ticket and rebuilds the ticket as it was
+// issued: a retry long after must still get the first answer, byte for byte, whatever happened
+// to the visitor since.
+TEST(CoreIdempotency, ARetriedIssueAnswersAsFirstAfterTheTicketMovedOn) {
+  Hall h;
+  const Outcome normal = h.run(issue("A"), kiosk(), at(9, 0), "press-1");
+  const Outcome elderly = h.run(issue("A", TicketClass::priority, "elderly"), kiosk(), at(9, 1), "press-2");
+  ASSERT_TRUE(normal.ok() && elderly.ok()) << describe(normal) << " / " << describe(elderly);
+  h.ok(CallNext{1}, admin(), at(9, 2));  // the elderly visitor first
+  h.ok(StartService{1}, admin(), at(9, 3));
+  h.ok(Transfer{1, "B", 0, false, "needs B"}, admin(), at(9, 4));
+  h.ok(CallNext{1}, admin(), at(9, 5));
+  h.ok(NoShow{1}, admin(), at(9, 6));
+
+  const Outcome again1 = h.run(issue("A"), kiosk(), at(9, 7), "press-1");
+  const Outcome again2 = h.run(issue("A", TicketClass::priority, "elderly"), kiosk(), at(9, 7), "press-2");
+  ASSERT_TRUE(again1.repeated && again2.repeated);
+  EXPECT_EQ(again1.result, normal.result);
+  EXPECT_EQ(again2.result, elderly.result);
+  EXPECT_EQ(again1.result.dump(), normal.result.dump());
+  EXPECT_EQ(again2.result["ticket"]["state"], "waiting");
+  EXPECT_EQ(again2.result["ticket"]["service"], "A");
+}
+
 TEST(CoreIdempotency, SameIdDifferentCommandIsRefused) {
   Hall h;
   ASSERT_TRUE(h.run(issue("A"), kiosk(), at(9, 0), "x").ok());
