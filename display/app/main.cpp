@@ -80,7 +80,9 @@ const char* kUsage =
     "  --voice-wav FILE.wav  write the announcements to a WAV file instead of the sound card\n"
     "  --no-marquee          never scroll (the notice is cut at the edge)\n"
     "  --kiosk-type TEXT     kiosk: once live, type TEXT as a QR scanner would (digits; '#' or a newline is Enter),\n"
-    "                        for screenshots and tests\n";
+    "                        for screenshots and tests\n"
+    "  --tap X,Y             kiosk, evaluator: once an enabled button is at X,Y, touch it (for tests and screenshots)\n"
+    "  --tap-count N         touch it N times at once, as a double tap does (default 1, at most 10)\n";
 
 struct Args {
   std::string host = "127.0.0.1";
@@ -104,6 +106,7 @@ struct Args {
   std::string voice_wav;
   bool marquee = true;
   std::string kiosk_type;
+  int tap_x = 0, tap_y = 0, tap_count = 0;  // --tap: 0 = none
 };
 
 std::optional<Args> parse_args(int argc, char** argv) {
@@ -164,6 +167,14 @@ std::optional<Args> parse_args(int argc, char** argv) {
       try { a.screenshot_wait_ms = std::stoi(v); } catch (...) { return fail("--screenshot-wait-ms: a number"); }
     } else if (k == "--screenshot-on-signal") a.signal_screenshot = v;
     else if (k == "--voice") a.voice_name = v;
+    else if (k == "--tap") {
+      if (std::sscanf(v.c_str(), "%d,%d", &a.tap_x, &a.tap_y) != 2 || a.tap_x < 0 || a.tap_y < 0 || a.tap_x > 8192 || a.tap_y > 8192)
+        return fail("--tap: X,Y in pixels, e.g. 640,400");
+      if (a.tap_count == 0) a.tap_count = 1;
+    } else if (k == "--tap-count") {
+      try { a.tap_count = std::stoi(v); } catch (...) { return fail("--tap-count: a number from 1 to 10"); }
+      if (a.tap_count < 1 || a.tap_count > 10) return fail("--tap-count: a number from 1 to 10");
+    }
     else if (k == "--kiosk-type") {
       if (v.size() > 64) return fail("--kiosk-type: at most 64 characters");
       a.kiosk_type = v;
@@ -385,7 +396,9 @@ int main(int argc, char** argv) {
                         << (in.body.value("ok", false) ? "issued " + in.body["result"].value("ticket", json::object()).value("number", "?") + ": "
                                                        : std::string("refused: "))
                         << kiosk.message() << "\n";
-            evaluator_model().on_result(in.body, now);
+            if (args.layout == Layout::evaluator && evaluator_model().on_result(in.body, now))
+              std::cerr << "hallq-display: evaluator: " << (in.body.value("ok", false) ? "rated: " : "refused: ")
+                        << evaluator_model().message() << "\n";
             break;
           }
           if (type == "error") std::cerr << "hallq-display: server says " << in.body.dump() << "\n";
@@ -420,7 +433,9 @@ int main(int argc, char** argv) {
       args.kiosk_type.clear();
     }
     AnyView view = build_view(now);
-    const bool want_shot = !args.screenshot.empty() && (hall.live() || now - started >= args.screenshot_wait_ms);
+    // With --tap, the shot waits for the touch and its answer.
+    const bool want_shot = !args.screenshot.empty() && ((hall.live() && args.tap_count == 0 && !kiosk.in_flight()) ||
+                                                        now - started >= args.screenshot_wait_ms);
     const bool want_signal_shot = !args.signal_screenshot.empty() && g_screenshot_requested.exchange(false);
     if (view != last_view || animating || want_shot || want_signal_shot) {
       draw(view, now);
@@ -434,13 +449,26 @@ int main(int argc, char** argv) {
       screen->present();
       last_view = std::move(view);
     }
+    // --tap: the first frame with an enabled button under the point touches it, N times at once
+    // (the buttons as drawn, as a finger meets them). Then the loop turns again to show the result.
+    bool tapped = false;
+    if (args.tap_count > 0 && hall.live() && (args.layout == Layout::kiosk || args.layout == Layout::evaluator)) {
+      for (const Button& b : buttons)
+        if (b.enabled && b.rect.contains(args.tap_x, args.tap_y)) {
+          std::cerr << "hallq-display: tap " << b.action << " x" << args.tap_count << "\n";
+          for (int i = 0; i < args.tap_count; ++i) press(args.tap_x, args.tap_y, now);
+          args.tap_count = 0;
+          tapped = true;
+          break;
+        }
+    }
     // Sleep until something can change: a message or a signal wakes us; otherwise the next
     // marquee step, blink, or clock minute.
     if (animating) timeout_ms = 16;
     else if (now - hall.last_call_seen() < style.flash_ms) timeout_ms = std::max<int>(10, style.blink_ms - int((now - hall.last_call_seen()) % style.blink_ms));
     else if (hall.live()) timeout_ms = 60000 - int(now % 60000) + 2;  // the clock's next minute
     else timeout_ms = 1000 - int(now % 1000) + 2;                     // "lost for N s" counts up
-    if (!args.screenshot.empty()) timeout_ms = std::min(timeout_ms, 100);
+    if (!args.screenshot.empty() || tapped) timeout_ms = std::min(timeout_ms, tapped ? 0 : 100);
     if (args.layout == Layout::kiosk)
       if (const TimeMs next = kiosk.next_change(now); next > now) timeout_ms = std::min<int>(timeout_ms, int(next - now) + 2);
   }

@@ -38,6 +38,26 @@ $D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --screenshot $OUT/dis
 $D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --lang zh-TW --screenshot $OUT/display-kiosk-zh-TW.png
 # 预约取号: the code entry with four digits typed (as a QR scanner or the keypad would).
 $D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --kiosk-type 4839 --screenshot $OUT/display-kiosk-appointment.png
+# The kiosk's printer out of paper (printer-1 says so over its WebSocket, held open meanwhile) and
+# a visitor taking a number anyway: the banner, and "it prints once the printer is fixed".
+python3 - "$PORT" "$(tok printer-1)" <<'PY' &
+import json, os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+while b"\r\n\r\n" not in s.recv(4096): pass
+def send(obj):  # one masked text frame (clients must mask)
+    data, mask = json.dumps(obj).encode(), os.urandom(4)
+    head = bytes([0x81, 0x80 | len(data)]) if len(data) < 126 else bytes([0x81, 0xFE]) + len(data).to_bytes(2, "big")
+    s.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+send({"type": "hello", "token": sys.argv[2]})
+send({"type": "device_status", "status": "paper_out", "detail": "paper roll empty"})
+time.sleep(12)
+PY
+PRN=$!
+sleep 2
+$D --token "$(tok kiosk-1)" --layout kiosk --size 1280x800 --tap 200,180 --screenshot $OUT/display-kiosk-printer-out.png
+kill $PRN 2>/dev/null || true; wait $PRN 2>/dev/null || true
 # The evaluator asks once a visit at its window completes: start it, finish window 1's visit, shoot.
 $D --token "$(tok eval-1)" --layout evaluator --size 1280x800 --screenshot-on-signal $OUT/display-evaluator.png &
 EV=$!

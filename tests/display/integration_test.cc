@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <filesystem>
@@ -108,16 +109,17 @@ class DisplayTest : public ::testing::Test {
     port_ = std::uint16_t(std::stoi(last));
   }
 
-  void start_display(const std::string& name, std::vector<std::string> args, const std::string& token = kDisplayToken) {
+  // `env` comes after the defaults, so it can override them (SDL_AUDIODRIVER=disk).
+  void start_display(const std::string& name, std::vector<std::string> args, const std::string& token = kDisplayToken,
+                     std::vector<std::string> env = {}) {
     shot_ = dir_.path / (name + ".png");
     std::vector<std::string> argv{HALLQ_DISPLAY_BIN, "--server", "127.0.0.1:" + std::to_string(port_), "--token", token,
                                   "--screenshot-on-signal", shot_.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     // The leak checker is off for the display only: the offscreen video driver dlopens GL
     // libraries whose one-time allocations LSan reports without a stack to suppress them by.
-    display_ = std::make_unique<Process>(argv, dir_.path, name,
-                                         std::vector<std::string>{"SDL_VIDEODRIVER=offscreen", "SDL_AUDIODRIVER=dummy",
-                                                                  "ASAN_OPTIONS=detect_leaks=0"});
+    env.insert(env.begin(), {"SDL_VIDEODRIVER=offscreen", "SDL_AUDIODRIVER=dummy", "ASAN_OPTIONS=detect_leaks=0"});
+    display_ = std::make_unique<Process>(argv, dir_.path, name, env);
     // Up (its SIGUSR1 handler installed) once it reports on the connection.
     ASSERT_TRUE(wait_for([&] {
       const std::string err = display_->text(display_->err);
@@ -364,6 +366,165 @@ TEST_F(DisplayTest, KioskChecksInAnAppointmentByItsCode) {
   ASSERT_TRUE(wait_for([&] { return display_->text(display_->err).find("kiosk: ") != std::string::npos; }, 30s)) << display_->text(display_->err);
   EXPECT_NE(display_->text(display_->err).find("kiosk: refused: Appointment " + code + " is already checked in"), std::string::npos)
       << display_->text(display_->err);
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+}
+
+const std::string kPrinterToken = "printer-token-0001-abcdef";
+const std::string kEvaluatorToken = "evaluator-token-0001-abcdef";
+
+// Pixels of exactly this colour inside [x0,x1) x [y0,y1).
+int count_colour(const Image& img, Colour c, int x0, int y0, int x1, int y1) {
+  int n = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) n += same_colour(img.at(x, y), c);
+  return n;
+}
+
+// The kiosk's printer (printer-1 in the hall file) runs out of paper: the printer agent says so
+// over its WebSocket, the kiosk's top band turns into the warning banner. A ticket issued then
+// says it prints once the printer is fixed; back to "ok", the banner goes.
+TEST_F(DisplayTest, KioskShowsItsPrinterOutOfPaper) {
+  start_server();
+  client::WsClient printer;
+  ASSERT_EQ(printer.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(printer.send({{"type", "hello"}, {"token", kPrinterToken}}));
+  auto welcome = printer.receive_type("welcome", 10s);
+  ASSERT_TRUE(welcome.has_value());
+  ASSERT_TRUE(printer.send({{"type", "device_status"}, {"status", "ok"}, {"detail", ""}}));
+
+  const Style style = *load_style(std::string(HALLQ_ASSETS_DIR) + "/display/kiosk.json");
+  const int W = 1280, H = 800, band = H / 12;
+  start_display("kiosk-printer", {"--layout", "kiosk", "--no-voice", "--size", "1280x800"}, kKioskToken);
+  Image fine = shot_until([&](const Image& i) { return i.width == W && count_colour(i, style.panel, 0, 0, W, band) > W * band / 2; }, 30s,
+                          "the hall's name band while the printer prints");
+  EXPECT_EQ(count_colour(fine, style.lost, 0, 0, W, band), 0) << "no banner while the printer is ok";
+
+  ASSERT_TRUE(printer.send({{"type", "device_status"}, {"status", "paper_out"}, {"detail", "paper roll empty"}}));
+  Image out = shot_until([&](const Image& i) { return i.width == W && count_colour(i, style.lost, 0, 0, W, band) > W * band / 2; }, 30s,
+                         "the printer banner");
+  EXPECT_GT(differing(fine, out, 0, 0, W, band), W * band / 2);
+  EXPECT_EQ(differing(fine, out, 0, band, W, H), 0) << "only the band changes";
+
+  ASSERT_TRUE(printer.send({{"type", "device_status"}, {"status", "ok"}, {"detail", ""}}));
+  Image back = shot_until([&](const Image& i) { return i.width == W && count_colour(i, style.lost, 0, 0, W, band) == 0; }, 30s,
+                          "the banner gone once the printer prints again");
+  EXPECT_EQ(differing(fine, back, 0, 0, W, H), 0);
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+
+  // Out of paper again; a visitor takes a number (a double tap on the first service): one ticket,
+  // and the screen tells them to remember it.
+  ASSERT_TRUE(printer.send({{"type", "device_status"}, {"status", "paper_out"}, {"detail", ""}}));
+  start_display("kiosk-issue", {"--layout", "kiosk", "--no-voice", "--size", "1280x800", "--lang", "en", "--tap", "300,180", "--tap-count", "2"},
+                kKioskToken);
+  ASSERT_TRUE(wait_for([&] { return display_->text(display_->err).find("kiosk: ") != std::string::npos; }, 30s)) << display_->text(display_->err);
+  const std::string log = display_->text(display_->err);
+  EXPECT_NE(log.find("tap service:A x2"), std::string::npos) << log;
+  EXPECT_NE(log.find("kiosk: issued A001"), std::string::npos) << log;
+  EXPECT_EQ(log.find("kiosk: ", log.find("kiosk: ") + 1), std::string::npos) << "a double tap, one request\n" << log;
+  Image issued = shot();
+  EXPECT_GT(count_colour(issued, style.lost, 0, 0, W, band), W * band / 2) << "the banner stays over the issued number";
+  EXPECT_GT(count_colour(issued, style.paused, W / 6, H / 4 + H / 2 * 13 / 16, W * 5 / 6, H * 3 / 4), 50) << "the print-later note";
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+}
+
+// 评价器 end to end: a visit completes at window 1; the window's evaluator shows the five levels;
+// a double tap on 非常满意 sends one rating; the server records exactly one, level 5.
+TEST_F(DisplayTest, EvaluatorRatesACompletedVisitOnce) {
+  start_server();
+  client::WsClient watcher;  // counts the ticket_rated events the server publishes
+  ASSERT_EQ(watcher.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(watcher.send({{"type", "hello"}, {"token", kDisplayToken}}));
+  ASSERT_TRUE(watcher.receive_type("snapshot", 10s).has_value());
+
+  auto issued = http().post("/api/tickets", {{"service", "A"}, {"request_id", "ev-1"}}, kKioskToken);
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string id = issued.json()["ticket"].value("id", "");
+  const std::string zhang = login("zhang", "zhang-pass");
+  EXPECT_EQ(call(1, zhang, "ev-call"), "A001");
+  call(1, zhang, "ev-start", "start");
+
+  // 1280x800: five levels in a row at y 266..666; the first (x 21..258) is 非常满意.
+  start_display("evaluator", {"--layout", "evaluator", "--no-voice", "--size", "1280x800", "--tap", "100,400", "--tap-count", "2"},
+                kEvaluatorToken);
+  Image idle = shot_until([&](const Image& i) { return i.width == 1280; }, 30s, "the idle evaluator");
+  EXPECT_EQ(display_->text(display_->err).find("tap "), std::string::npos) << "nothing to rate yet, nothing tapped";
+  call(1, zhang, "ev-complete", "complete");
+  ASSERT_TRUE(wait_for([&] { return display_->text(display_->err).find("tap rate:5 x2") != std::string::npos; }, 30s))
+      << display_->text(display_->err);
+
+  nlohmann::json rating;
+  ASSERT_TRUE(wait_for([&] {
+    auto r = http().get("/api/tickets/" + id);
+    if (r.status != 200 || !r.json()["ticket"].contains("rating")) return false;
+    rating = r.json()["ticket"]["rating"];
+    return true;
+  }, 30s));
+  EXPECT_EQ(rating.value("level", 0), 5) << rating.dump();
+  EXPECT_EQ(rating.value("via", ""), "evaluator") << rating.dump();
+  // Events arrive in order: the completion, the rating, then whatever follows. A marker event
+  // after the rating (a notice) bounds the wait: any second rating would come before it.
+  auto notice = http().post("/api/commands/notice", {{"text", "ev-marker"}, {"request_id", "ev-notice"}}, login("admin", "admin-pass"));
+  ASSERT_EQ(notice.status, 200) << notice.body;
+  int rated = 0;
+  for (;;) {
+    auto m = watcher.receive(20s);
+    ASSERT_TRUE(m.has_value()) << "the notice event never came";
+    if (m->value("type", "") != "event") continue;
+    if (m->value("event", "") == "ticket_rated") ++rated;
+    if (m->value("event", "") == "notice_changed" || m->dump().find("ev-marker") != std::string::npos) break;
+  }
+  EXPECT_EQ(rated, 1) << "a double tap rates once";
+  const std::string log = display_->text(display_->err);
+  EXPECT_NE(log.find("evaluator: rated: 感谢您的评价"), std::string::npos) << log;
+  EXPECT_EQ(log.find("evaluator: ", log.find("evaluator: ") + 1), std::string::npos) << "a double tap, one rate command\n" << log;
+  Image thanks = shot();
+  EXPECT_GT(differing(idle, thanks, 0, 800 / 12, 1280, 800), 0);
+  EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
+}
+
+// The live voice path: SDL audio, not the WAV writer. SDL's "disk" driver writes what it plays
+// (16-bit mono at the rate the display logs) to a file, silence included, in real time. One call:
+// the sound in it (first to last non-silent sample) is one announcement's length.
+TEST_F(DisplayTest, VoicePlaysThroughSdlAudio) {
+  start_server();
+  const fs::path raw = dir_.path / "sdl-audio.raw";
+  start_display("board-audio", {"--layout", "board", "--size", "1280x720", "--no-marquee"}, kDisplayToken,
+                {"SDL_AUDIODRIVER=disk", "SDL_DISKAUDIOFILE=" + raw.string()});
+  std::string log = display_->text(display_->err);
+  const std::string said = "voice through SDL audio driver disk at ";
+  const auto at = log.find(said);
+  ASSERT_NE(at, std::string::npos) << log;
+  const int rate = std::stoi(log.substr(at + said.size()));
+  ASSERT_GT(rate, 7999) << log;
+  auto samples = [&] {
+    std::ifstream in(raw, std::ios::binary);
+    std::vector<std::int16_t> s;
+    std::int16_t v;
+    while (in.read(reinterpret_cast<char*>(&v), 2)) s.push_back(v);
+    return s;
+  };
+  auto loud = [](std::int16_t v) { return v > 64 || v < -64; };
+  ASSERT_TRUE(wait_for([&] { return samples().size() > std::size_t(rate) / 2; }, 30s)) << "SDL writes nothing to " << raw;
+  const auto before = samples();
+  EXPECT_EQ(std::count_if(before.begin(), before.end(), loud), 0) << "silence before any call";
+
+  issue("A", "au-1");
+  EXPECT_EQ(call(1, login("zhang", "zhang-pass"), "au-call-1"), "A001");
+  // Done when a second of silence follows the last sound.
+  std::size_t first = 0, last = 0;
+  ASSERT_TRUE(wait_for([&] {
+    const auto s = samples();
+    const auto f = std::find_if(s.begin(), s.end(), loud);
+    if (f == s.end()) return false;
+    const auto l = std::find_if(s.rbegin(), s.rend(), loud);
+    first = std::size_t(f - s.begin());
+    last = s.size() - std::size_t(l - s.rbegin());
+    return s.size() - last > std::size_t(rate);
+  }, 60s)) << "no announcement played\n" << display_->text(display_->err);
+  const double seconds = double(last - first) / rate;
+  std::cerr << "SDL audio: " << rate << " Hz, announcement " << seconds << " s\n";
+  EXPECT_GT(seconds, 2.5) << "chime and 「请 A001 号到 1 号窗口办理」";
+  EXPECT_LT(seconds, 12.0) << "one announcement, not more";
   EXPECT_EQ(display_->stop(SIGTERM), 0) << display_->text(display_->err);
 }
 

@@ -535,5 +535,107 @@ TEST(DisplayEvaluator, AsksAfterACompletedVisitAtItsWindowAndSendsOneRating) {
   EXPECT_EQ(v.message, "感谢您的评价");
 }
 
+json welcome_kiosk(const char* printer) {
+  return json{{"type", "welcome"}, {"role", "kiosk"}, {"name", "kiosk-1"}, {"windows", json::array()}, {"printer", printer}};
+}
+json device(const char* id, bool online, const char* status, TimeMs since) {
+  return json{{"type", "device"}, {"id", id},         {"kind", "printer"}, {"online", online},
+              {"status", status}, {"detail", "x"}, {"since", since}};
+}
+
+TEST(DisplayKioskPrinter, EachStatusInThreeLanguages) {
+  struct Case {
+    const char* status;
+    bool online;
+    const char* cn;
+    const char* tw;
+    const char* en;
+  };
+  const Case cases[] = {
+      {"ok", true, "", "", ""},
+      {"paper_near_end", true, "", "", ""},  // still prints: a hint for staff, not for visitors
+      {"paper_out", true, "打印机缺纸，请联系工作人员", "印表機缺紙，請聯繫工作人員", "Printer out of paper — please ask staff"},
+      {"cover_open", true, "打印机盖未关好，请联系工作人员", "印表機蓋未關好，請聯繫工作人員", "Printer cover open — please ask staff"},
+      {"cutter_error", true, "打印机切纸故障，请联系工作人员", "印表機切紙故障，請聯繫工作人員", "Printer cutter jammed — please ask staff"},
+      {"offline", true, "打印机离线，请联系工作人员", "印表機離線，請聯繫工作人員", "Printer offline — please ask staff"},
+      {"ok", false, "打印机离线，请联系工作人员", "印表機離線，請聯繫工作人員", "Printer offline — please ask staff"},  // agent gone
+      {"jammed_v2", true, "打印机故障，请联系工作人员", "印表機故障，請聯繫工作人員", "Printer fault — please ask staff"},
+  };
+  for (const Case& c : cases) {
+    DeviceInfo d{"printer-1", "printer", c.online, c.status, "", kT0};
+    EXPECT_EQ(printer_problem_text(&d, "zh-CN"), c.cn) << c.status << " online " << c.online;
+    EXPECT_EQ(printer_problem_text(&d, "zh-TW"), c.tw) << c.status;
+    EXPECT_EQ(printer_problem_text(&d, "en"), c.en) << c.status;
+  }
+  // Never heard of (no printer agent in this hall) and no printer at all: no banner.
+  DeviceInfo never{"printer-1", "printer", false, "unknown", "", 0};
+  EXPECT_EQ(printer_problem_text(&never, "zh-CN"), "");
+  EXPECT_EQ(printer_problem_text(nullptr, "zh-CN"), "");
+}
+
+TEST(DisplayKioskPrinter, BannerFollowsTheKiosksOwnPrinterFromSnapshotAndDeviceMessages) {
+  HallCopy hall;
+  hall.apply(welcome_kiosk("printer-1"), kT0);
+  EXPECT_EQ(hall.device_printer(), "printer-1");
+  json snap = snapshot(10);
+  snap["devices"] = {{{"id", "printer-1"}, {"kind", "printer"}, {"online", true}, {"status", "ok"}, {"detail", ""}, {"since", kT0}},
+                     {{"id", "printer-2"}, {"kind", "printer"}, {"online", true}, {"status", "paper_out"}, {"detail", ""}, {"since", kT0}}};
+  hall.apply(snap, kT0);
+  KioskModel k("kiosk-run1", "zh-CN");
+  const Style style = default_style(Layout::kiosk);
+  EXPECT_EQ(k.view(hall, style, 1280, 800, kT0).banner, "") << "another kiosk's printer is out, not ours";
+
+  Applied a = hall.apply(device("printer-1", true, "paper_out", kT0 + 10), kT0 + 10);
+  EXPECT_TRUE(a.changed);
+  TouchView v = k.view(hall, style, 1280, 800, kT0 + 10);
+  EXPECT_EQ(v.banner, "打印机缺纸，请联系工作人员");
+  EXPECT_EQ(v.note, "") << "nothing issued yet";
+  k.press("lang:zh-TW", kT0 + 20);
+  EXPECT_EQ(k.view(hall, style, 1280, 800, kT0 + 20).banner, "印表機缺紙，請聯繫工作人員");
+
+  // A ticket issued while the paper is out: its number on screen, and it prints later.
+  auto cmd = k.press("service:A", kT0 + 30);
+  ASSERT_TRUE(cmd.has_value());
+  k.on_result(json{{"type", "result"}, {"request_id", (*cmd)["request_id"]}, {"ok", true}, {"status", 201},
+                   {"result", {{"ticket", {{"number", "A011"}}}, {"ahead", 2}, {"estimated_wait_s", 300}}}},
+              kT0 + 40);
+  v = k.view(hall, style, 1280, 800, kT0 + 50);
+  EXPECT_EQ(v.big_number, "A011");
+  EXPECT_EQ(v.note, "號票將在印表機修復後列印，請記住您的號碼");
+  EXPECT_EQ(v.message.find("請取走號票"), std::string::npos) << "no ticket to take: " << v.message;
+
+  // Fixed: the banner goes, and the same issued screen says to take the ticket again.
+  hall.apply(device("printer-1", true, "ok", kT0 + 60), kT0 + 60);
+  v = k.view(hall, style, 1280, 800, kT0 + 70);
+  EXPECT_EQ(v.banner, "");
+  EXPECT_EQ(v.note, "");
+  EXPECT_NE(v.message.find("請取走號票"), std::string::npos) << v.message;
+
+  // The agent disconnects: the server says online false, the kiosk says offline.
+  hall.apply(device("printer-1", false, "ok", kT0 + 80), kT0 + 80);
+  k.press("lang:en", kT0 + 90);
+  EXPECT_EQ(k.view(hall, style, 1280, 800, kT0 + 90).banner, "Printer offline — please ask staff");
+
+  // A later snapshot replaces what the device messages said.
+  json snap2 = snapshot(11);
+  snap2["devices"] = {{{"id", "printer-1"}, {"kind", "printer"}, {"online", true}, {"status", "cover_open"}, {"detail", ""}, {"since", kT0 + 100}}};
+  hall.apply(snap2, kT0 + 100);
+  EXPECT_EQ(k.view(hall, style, 1280, 800, kT0 + 100).banner, "Printer cover open — please ask staff");
+}
+
+TEST(DisplayKioskPrinter, MalformedDeviceMessagesAreRefusedOrReadSafely) {
+  HallCopy hall;
+  hall.apply(welcome_kiosk("printer-1"), kT0);
+  hall.apply(snapshot(10), kT0);
+  Applied a = hall.apply(json{{"type", "device"}, {"status", "paper_out"}}, kT0);
+  EXPECT_EQ(a.error, "device message without id");
+  EXPECT_FALSE(a.changed);
+  // Wrong types read as "not online", "" status: the kiosk says offline, it does not crash.
+  hall.apply(json{{"type", "device"}, {"id", "printer-1"}, {"online", "yes"}, {"status", 3}, {"since", kT0}}, kT0);
+  ASSERT_NE(hall.device("printer-1"), nullptr);
+  EXPECT_FALSE(hall.device("printer-1")->online);
+  EXPECT_EQ(hall.device(""), nullptr);
+}
+
 }  // namespace
 }  // namespace hallq::display

@@ -23,6 +23,12 @@ std::int64_t num(const json& j, const char* key, std::int64_t fallback = 0) {
 // The calling steps, as the server lists them in recent_calls.
 bool is_call_step(TicketStep s) { return s == TicketStep::called || s == TicketStep::recalled; }
 
+DeviceInfo device_from_json(const json& j) {
+  auto online = j.find("online");
+  return DeviceInfo{str(j, "id"), str(j, "kind"), online != j.end() && online->is_boolean() && online->get<bool>(),
+                    str(j, "status"), str(j, "detail"), num(j, "since")};
+}
+
 }  // namespace
 
 LocalizedText localized_from_json(const json& j) {
@@ -65,9 +71,30 @@ Applied HallCopy::apply(const json& message, TimeMs now) {
                                           std::find(device_windows_.begin(), device_windows_.end(), it->get<int>()) == device_windows_.end())
       device_windows_.insert(device_windows_.begin(), it->get<int>());
     device_layout_ = str(message, "layout");
+    device_printer_ = str(message, "printer");
     return {};
   }
+  if (type == "device") {
+    Applied out;
+    if (!message.contains("id") || !message["id"].is_string()) {
+      out.error = "device message without id";
+      return out;
+    }
+    DeviceInfo d = device_from_json(message);
+    auto it = std::find_if(devices_.begin(), devices_.end(), [&](const DeviceInfo& x) { return x.id == d.id; });
+    if (it != devices_.end()) *it = std::move(d);
+    else if (devices_.size() < kMaxDevices) devices_.push_back(std::move(d));
+    out.changed = true;
+    return out;
+  }
   return {};
+}
+
+const DeviceInfo* HallCopy::device(std::string_view id) const {
+  if (id.empty()) return nullptr;
+  for (const auto& d : devices_)
+    if (d.id == id) return &d;
+  return nullptr;
 }
 
 Applied HallCopy::apply_snapshot(const json& j, TimeMs now) {
@@ -119,6 +146,11 @@ Applied HallCopy::apply_snapshot(const json& j, TimeMs now) {
   services_ = std::move(services);
   windows_ = std::move(windows);
   recent_calls_ = std::move(calls);
+  if (auto it = j.find("devices"); it != j.end() && it->is_array()) {
+    devices_.clear();
+    for (const json& d : *it)
+      if (d.is_object() && d.contains("id") && devices_.size() < kMaxDevices) devices_.push_back(device_from_json(d));
+  }
   has_snapshot_ = true;
   waiting_for_snapshot_ = false;
   lost_ = false;

@@ -16,6 +16,15 @@ std::string error_message(const json& result) {
 }
 }  // namespace
 
+std::string printer_problem_text(const DeviceInfo* printer, std::string_view lang) {
+  if (!printer || printer->since == 0) return "";
+  if (!printer->online) return ui_text("printer_offline", lang);
+  const std::string& s = printer->status;
+  if (s == "ok" || s == "paper_near_end" || s == "unknown" || s.empty()) return "";
+  if (s == "paper_out" || s == "cover_open" || s == "cutter_error" || s == "offline") return ui_text("printer_" + s, lang);
+  return ui_text("printer_fault", lang);  // a status a newer agent reports: still not printing
+}
+
 std::optional<json> KioskModel::press(const std::string& action, TimeMs now) {
   if (action.rfind("lang:", 0) == 0) {
     lang_ = action.substr(5);
@@ -100,14 +109,17 @@ bool KioskModel::on_result(const json& result, TimeMs now) {
   const bool was_code = pending_is_code_;
   pending_is_code_ = false;
   message_is_error_ = !result.value("ok", false);
+  message_without_receipt_.clear();
   if (!message_is_error_) {
     const json r = result.value("result", json::object());
     const json ticket = r.value("ticket", json::object());
     issued_number_ = ticket.is_object() ? ticket.value("number", "") : "";
     const int ahead = r.value("ahead", 0);
     message_ = (was_code ? ui_text("checked_in", lang_) + " · " : std::string()) + ui_text("ahead", lang_) + " " + std::to_string(ahead) +
-               " " + ui_text("people", lang_) + " · " + wait_text(r.value("estimated_wait_s", std::int64_t(0)), lang_) + " · " +
-               ui_text("take_receipt", lang_);
+               " " + ui_text("people", lang_) + " · " + wait_text(r.value("estimated_wait_s", std::int64_t(0)), lang_);
+    // "Take your ticket" only while the printer prints (view() adds it); the log reads it all.
+    message_without_receipt_ = message_;
+    message_ += " · " + ui_text("take_receipt", lang_);
     if (was_code) {
       appointment_ = false;  // the next visitor starts at the services
       code_.clear();
@@ -224,10 +236,17 @@ TouchView KioskModel::view(const HallCopy& hall, const Style& style, int width, 
     return v;
   }
   const bool code_entry = entering_code(now);
+  v.banner = printer_problem_text(hall.device(hall.device_printer()), lang_);
   if (now < message_until_) {
     v.message = message_;
     v.big_number = issued_number_;
     v.message_is_error = message_is_error_;
+    if (!v.banner.empty() && !v.big_number.empty()) {
+      // The spool keeps the job: it prints when staff fix the printer. Until then the number on
+      // this screen is all the visitor has.
+      if (!message_without_receipt_.empty()) v.message = message_without_receipt_;
+      v.note = ui_text("print_later", lang_);
+    }
   } else {
     v.message = ui_text(code_entry ? "appointment_prompt" : "take_ticket", lang_);
   }
@@ -327,8 +346,8 @@ std::optional<json> EvaluatorModel::press(const std::string& action, TimeMs now)
   return json{{"type", "command"}, {"command", "rate"}, {"ticket", ticket_id_}, {"level", level}, {"request_id", pending_}};
 }
 
-void EvaluatorModel::on_result(const json& result, TimeMs now) {
-  if (pending_.empty() || result.value("request_id", json()) != json(pending_)) return;
+bool EvaluatorModel::on_result(const json& result, TimeMs now) {
+  if (pending_.empty() || result.value("request_id", json()) != json(pending_)) return false;
   pending_.clear();
   if (result.value("ok", false)) {
     message_ = ui_text("thanks", lang_);
@@ -338,6 +357,7 @@ void EvaluatorModel::on_result(const json& result, TimeMs now) {
     if (message_.empty()) message_ = "?";
   }
   message_until_ = now + 5000;
+  return true;
 }
 
 TouchView EvaluatorModel::view(const HallCopy& hall, const Style& style, int width, int height, TimeMs now) const {

@@ -52,6 +52,13 @@ const std::map<std::string_view, Words>& words() {
       {"rate_2", {"不满意", "不滿意", "Dissatisfied"}},
       {"rate_1", {"非常不满意", "非常不滿意", "Very dissatisfied"}},
       {"idle_eval", {"欢迎评价", "歡迎評價", "Your opinion counts"}},
+      {"printer_paper_out", {"打印机缺纸，请联系工作人员", "印表機缺紙，請聯繫工作人員", "Printer out of paper — please ask staff"}},
+      {"printer_cover_open", {"打印机盖未关好，请联系工作人员", "印表機蓋未關好，請聯繫工作人員", "Printer cover open — please ask staff"}},
+      {"printer_cutter_error", {"打印机切纸故障，请联系工作人员", "印表機切紙故障，請聯繫工作人員", "Printer cutter jammed — please ask staff"}},
+      {"printer_offline", {"打印机离线，请联系工作人员", "印表機離線，請聯繫工作人員", "Printer offline — please ask staff"}},
+      {"printer_fault", {"打印机故障，请联系工作人员", "印表機故障，請聯繫工作人員", "Printer fault — please ask staff"}},
+      {"print_later", {"号票将在打印机修复后打印，请记住您的号码", "號票將在印表機修復後列印，請記住您的號碼",
+                       "Your ticket will print once the printer is fixed — please remember your number"}},
   };
   return w;
 }

@@ -313,8 +313,15 @@ bool Screen::draw_touch(const TouchView& v, TimeMs now) {
   const Face face = face_;
   fill(Rect{0, 0, W, H}, st.background);
   const int title_h = H / 12;
-  fill(Rect{0, 0, W, title_h}, st.panel);
-  text(v.title, fit(v.title, title_h * 55 / 100, W - 40, face), st.text, W / 2, title_h * 20 / 100, 1, face);
+  if (v.banner.empty()) {
+    fill(Rect{0, 0, W, title_h}, st.panel);
+    text(v.title, fit(v.title, title_h * 55 / 100, W - 40, face), st.text, W / 2, title_h * 20 / 100, 1, face);
+  } else {
+    // The printer cannot print: the band where the hall's name was, in the warning colour, so
+    // visitors ask staff instead of waiting at the slot for paper.
+    fill(Rect{0, 0, W, title_h}, st.lost);
+    text(v.banner, fit(v.banner, title_h * 55 / 100, W - 40, face), Colour{255, 255, 255, 255}, W / 2, title_h * 20 / 100, 1, face);
+  }
   if (v.lost) {
     lost_banner(v.lost_title, "", Rect{W / 10, H / 4, W * 8 / 10, H / 2});
     text_->end_frame();
@@ -356,7 +363,9 @@ bool Screen::draw_touch(const TouchView& v, TimeMs now) {
     const Rect r{W / 6, H / 4, W * 4 / 6, H / 2};
     fill(r, Colour{st.panel.r, st.panel.g, st.panel.b, 245});
     text(v.big_number, H / 5, st.accent, W / 2, r.y + r.h / 8, 1, face);
-    text(v.message, fit(v.message, H / 32, r.w - 40, face), st.text, W / 2, r.y + r.h * 3 / 4, 1, face);
+    const int msg_y = v.note.empty() ? r.y + r.h * 3 / 4 : r.y + r.h * 5 / 8;
+    text(v.message, fit(v.message, H / 32, r.w - 40, face), st.text, W / 2, msg_y, 1, face);
+    if (!v.note.empty()) text(v.note, fit(v.note, H / 36, r.w - 40, face), st.paused, W / 2, r.y + r.h * 13 / 16, 1, face);
   }
   text_->end_frame();
   return false;

@@ -158,6 +158,9 @@ Result<std::unique_ptr<Voice>> Voice::open(const VoiceOptions& options) {
     s.device = SDL_OpenAudioDevice(nullptr, 0, &want, &have, 0);
     if (!s.device) return make_error(ErrorCode::internal, std::string("SDL_OpenAudioDevice: ") + SDL_GetError());
     SDL_PauseAudioDevice(s.device, 0);
+    // Says which driver plays it (tests run SDL's "disk" driver and read back what it played).
+    std::cerr << "hallq-display: voice through SDL audio driver " << (SDL_GetCurrentAudioDriver() ? SDL_GetCurrentAudioDriver() : "?")
+              << " at " << have.freq << " Hz\n";
   }
   s.thread = std::thread([impl = &s] { impl->run(); });
   return v;

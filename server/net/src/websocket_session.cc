@@ -140,6 +140,7 @@ void WebSocketSession::handle(const std::string& text) {
         if (d.id == actor_->name) {
           welcome["layout"] = d.layout;
           welcome["window"] = d.window;
+          if (d.kind == DeviceKind::kiosk && !d.printer.empty()) welcome["printer"] = d.printer;  // its status is the kiosk's banner
         }
     }
     reply(std::move(welcome));

@@ -42,6 +42,15 @@ struct WindowInfo {
   std::optional<CurrentVisitor> current;
 };
 
+// A device as the server reports it ({"type":"device",...} and the snapshot's "devices").
+struct DeviceInfo {
+  std::string id, kind;
+  bool online = false;
+  std::string status;  // "ok", "paper_near_end", "paper_out", "cover_open", "cutter_error", "offline", "unknown"
+  std::string detail;
+  TimeMs since = 0;    // 0: the server has never heard from it
+};
+
 // One call as the boards list it: number -> window, newest first.
 struct CallInfo {
   std::string number;
@@ -67,6 +76,7 @@ struct Applied {
 class HallCopy {
  public:
   static constexpr std::size_t kRecentCalls = 20;  // the server keeps as many
+  static constexpr std::size_t kMaxDevices = 1000;  // a hall file's devices; more is a broken server
 
   // Any server message (welcome, snapshot, event, ...). Unknown types are ignored.
   Applied apply(const nlohmann::json& message, TimeMs now);
@@ -101,6 +111,9 @@ class HallCopy {
   const std::vector<int>& device_windows() const { return device_windows_; }
   // The layout the hall file gives this device ("" when none, or an older server).
   const std::string& device_layout() const { return device_layout_; }
+  // A kiosk's printer (the welcome's "printer"; "" when none, or an older server).
+  const std::string& device_printer() const { return device_printer_; }
+  const DeviceInfo* device(std::string_view id) const;
 
  private:
   ServiceInfo* service_mut(std::string_view code);
@@ -123,6 +136,8 @@ class HallCopy {
   std::string device_name_;
   std::vector<int> device_windows_;
   std::string device_layout_;
+  std::string device_printer_;
+  std::vector<DeviceInfo> devices_;
 };
 
 // Reads {"zh_cn","zh_tw","en"} (or a plain string) as a LocalizedText.

@@ -51,6 +51,10 @@ struct TouchView {
   std::vector<Button> buttons;
   bool lost = false;
   std::string lost_title;
+  // Kiosk: the printer cannot print ("打印机缺纸，请联系工作人员"); and, under an issued number,
+  // that the ticket prints when the printer is fixed (its job is kept in the spool).
+  std::string banner;
+  std::string note;
   friend bool operator==(const TouchView&, const TouchView&) = default;
 };
 
@@ -99,9 +103,15 @@ class KioskModel {
   std::optional<nlohmann::json> pending_command_;
   std::string issued_number_;
   std::string message_;
+  std::string message_without_receipt_;  // an issued ticket's message without "请取走号票"
   bool message_is_error_ = false;
   TimeMs message_until_ = 0;
 };
+
+// What the kiosk says when its printer cannot print; "" when it can. Paper near end still prints
+// (staff see it on the admin page). A printer the server has never heard from (since 0) is not
+// called offline: a hall may run its kiosks without a printer agent.
+std::string printer_problem_text(const DeviceInfo* printer, std::string_view lang);
 
 // The server's refusal of an appointment check-in, in the visitor's words and language.
 std::string appointment_error_text(const nlohmann::json& error, const std::string& code, std::string_view lang);
@@ -115,9 +125,11 @@ class EvaluatorModel {
   // From HallCopy::apply: a completed visit at our window (or a newer server's rating_requested).
   void on_applied(const Applied& applied, TimeMs now);
   std::optional<nlohmann::json> press(const std::string& action, TimeMs now);
-  void on_result(const nlohmann::json& result, TimeMs now);
+  // True when the result was for our rating (the log says what came of it).
+  bool on_result(const nlohmann::json& result, TimeMs now);
   TouchView view(const HallCopy& hall, const Style& style, int width, int height, TimeMs now) const;
   const std::string& ticket() const { return ticket_id_; }
+  const std::string& message() const { return message_; }
 
  private:
   RequestIds ids_;
