@@ -3,6 +3,7 @@
 // EngineState), so there is one code path that rebuilds the indexes from records, and it is
 // the one the crash and replay tests already exercise.
 #include <algorithm>
+#include <cassert>
 #include <set>
 
 #include "engine_impl.h"
@@ -82,13 +83,22 @@ Status Engine::reconfigure(std::shared_ptr<const HallConfig> config, TimeMs now)
   st.tickets.reserve(s.tickets.size());
   for (const auto& [id, r] : s.tickets) st.tickets.push_back(r.t);
   for (const auto& [n, slot] : s.windows) st.windows.push_back(slot.w);
-  for (const auto& [key, r] : s.requests) st.requests.push_back(r);
   for (const auto& [id, a] : s.alerts) st.alerts.push_back(a);
   for (const auto& [id, f] : s.followups) st.followups.push_back(f);
   st.appointments = appointments();
 
   auto fresh = std::make_unique<Impl>(std::move(config), s.ids);
   fresh->reset(st);
+  // The day's answers move over as they are (the engine keeps only a hash of each command, so
+  // they cannot go through EngineState); an issue's answer points at its ticket's key, which
+  // now lives in the fresh state.
+  for (auto& [key, r] : s.requests) {
+    if (!r.issued) continue;
+    const auto t = fresh->tickets.find(*r.issued);
+    assert(t != fresh->tickets.end());  // the same tickets were carried over above
+    r.issued = t == fresh->tickets.end() ? nullptr : &t->first;
+  }
+  fresh->requests = std::move(s.requests);
   // Refusals are remembered in memory only; keep them so a retry still gets the same answer.
   fresh->failures = std::move(s.failures);
   fresh->failure_order = std::move(s.failure_order);

@@ -55,6 +55,23 @@ TEST(CoreIdempotency, ARetriedIssueAnswersAsFirstAfterTheTicketMovedOn) {
   EXPECT_EQ(again2.result["ticket"]["service"], "A");
 }
 
+// A configuration edit rebuilds the engine's state; the day's answers must come through it.
+TEST(CoreIdempotency, ARetryAfterAConfigurationEditGetsTheFirstAnswer) {
+  Hall h;
+  const Outcome issued = h.run(issue("A"), kiosk(), at(9, 0), "press-1");
+  const Outcome called = h.run(CallNext{1}, admin(), at(9, 1), "call-1");
+  ASSERT_TRUE(issued.ok() && called.ok()) << describe(issued) << " / " << describe(called);
+  ASSERT_TRUE(h.engine.reconfigure(std::make_shared<const HallConfig>(*h.config_), at(9, 2)).ok());
+  const Outcome again = h.run(issue("A"), kiosk(), at(9, 3), "press-1");
+  const Outcome called_again = h.run(CallNext{1}, admin(), at(9, 3), "call-1");
+  EXPECT_TRUE(again.repeated && called_again.repeated);
+  EXPECT_EQ(again.result, issued.result);
+  EXPECT_EQ(called_again.result, called.result);
+  const Outcome reused = h.run(issue("B"), kiosk(), at(9, 3), "press-1");
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error->code, ErrorCode::request_id_reused);
+}
+
 TEST(CoreIdempotency, SameIdDifferentCommandIsRefused) {
   Hall h;
   ASSERT_TRUE(h.run(issue("A"), kiosk(), at(9, 0), "x").ok());
