@@ -43,16 +43,11 @@ std::string hhmm(int minutes) {
 
 std::string local_hhmm(const Rules& r, TimeMs t) { return hhmm(local_minute_of_day(r, t)); }
 
-// FNV-1a of a fresh id: the id source is random in production and a counter in tests, so the
+// A hash of a fresh id: the id source is random in production and a counter in tests, so the
 // codes are too.
 std::string code_from(const std::string& id) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : id) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
   char buf[8];
-  std::snprintf(buf, sizeof buf, "%06u", static_cast<unsigned>(h % 1'000'000));
+  std::snprintf(buf, sizeof buf, "%06u", static_cast<unsigned>(fnv1a64(id) % 1'000'000));
   return buf;
 }
 

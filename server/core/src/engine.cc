@@ -779,15 +779,8 @@ Outcome Engine::execute(const Command& command, const Actor& actor, TimeMs now) 
 
 namespace {
 
-// FNV-1a, 64 bits: two different commands under one request id collide with odds of 2^-64.
-std::uint64_t fingerprint_hash(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// Two different commands under one request id collide with odds of 2^-64.
+std::uint64_t fingerprint_hash(std::string_view text) { return fnv1a64(text); }
 
 // A ticket as `issue` made it: the fields no command changes, and the others at the values
 // issue gives them. A ticket equal to its as_issued() has had nothing done to it since.

@@ -40,6 +40,16 @@ int local_minute_of_day(const Rules& rules, TimeMs now);
 // Days since 1970-01-01 of a "YYYY-MM-DD" (years 2000..2199), or nullopt (appointments.cc).
 std::optional<std::int64_t> days_of_date(std::string_view s);
 
+// FNV-1a, 64 bits: a cheap, stable hash (request fingerprints, appointment codes).
+inline std::uint64_t fnv1a64(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 // ---- waiting-line keys --------------------------------------------------------------------------
 
 // A waiting ticket's place in a line: FIFO by queued_at, ties by issue order (issued_at, then the

@@ -18,12 +18,31 @@ namespace hallq::net {
 namespace http = boost::beast::http;
 using nlohmann::json;
 
-namespace {
-
-HttpReply from(Reply r) { return HttpReply{r.status, std::move(r.body)}; }
+HttpReply to_http(Reply r) { return HttpReply{r.status, std::move(r.body)}; }
 HttpReply error_of(ErrorCode code, std::string message) {
-  return from(error_reply(make_error(code, std::move(message))));
+  return to_http(error_reply(make_error(code, std::move(message))));
 }
+
+void submit_with_fields(Context& ctx, std::string_view name, std::string_view body, const json& fields,
+                        core::Actor actor, std::function<void(HttpReply)> done) {
+  auto j = parse_json_body(body);
+  if (!j) return done(to_http(error_reply(j.error())));
+  if (!j->is_object()) return done(error_of(ErrorCode::bad_request, "body: must be a JSON object"));
+  for (const auto& [key, value] : fields.items()) {
+    if (j->contains(key) && !(*j)[key].is_null() && (*j)[key] != value)
+      return done(error_of(ErrorCode::bad_request,
+                           "/" + key + ": is " + (*j)[key].dump() + " but the URL names " + value.dump()));
+    (*j)[key] = value;
+  }
+  auto command = parse_command(name, *j);
+  if (!command) {
+    ctx.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    return done(to_http(error_reply(command.error())));
+  }
+  ctx.hall->submit(std::move(*command), std::move(actor), [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
+}
+
+namespace {
 
 // Splits "/api/windows/3/call-next" into {"api","windows","3","call-next"}; drops the query.
 std::vector<std::string_view> split_path(std::string_view target) {
@@ -84,7 +103,7 @@ void authed(Context& ctx, const HttpRequest& req, std::function<void(HttpReply)>
             const std::function<void(core::Actor)>& then) {
   auto actor = ctx.auth->authenticate(bearer_token(req[http::field::authorization]), ctx.hall->now());
   if (!actor) {
-    done(from(error_reply(actor.error())));
+    done(to_http(error_reply(actor.error())));
     return;
   }
   then(std::move(*actor));
@@ -95,26 +114,26 @@ void run_command(Context& ctx, std::string_view name, std::string_view body,
   auto j = parse_json_body(body);
   if (!j) {
     ctx.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    done(from(error_reply(j.error())));
+    done(to_http(error_reply(j.error())));
     return;
   }
   auto command = parse_command(name, *j, window);
   if (!command) {
     ctx.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    done(from(error_reply(command.error())));
+    done(to_http(error_reply(command.error())));
     return;
   }
   ctx.hall->submit(std::move(*command), std::move(actor),
-                   [done = std::move(done)](Reply r) { done(from(std::move(r))); });
+                   [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
 }
 
 void login(Context& ctx, const HttpRequest& req, const std::string& peer, std::function<void(HttpReply)> done) {
   auto j = parse_json_body(req.body());
-  if (!j) return done(from(error_reply(j.error())));
+  if (!j) return done(to_http(error_reply(j.error())));
   JsonReader r(*j, "");
   std::string user = r.string("user", true, 64);
   std::string password = r.string("password", true, 256);
-  if (auto s = r.finish(); !s) return done(from(error_reply(s.error())));
+  if (auto s = r.finish(); !s) return done(to_http(error_reply(s.error())));
   TimeMs t = ctx.hall->now();
   // Guessing is slow on purpose: per user and per address, 10 tries a minute.
   if (!ctx.login_limiter.allow("user:" + user, 10, 10, t) || !ctx.login_limiter.allow("peer:" + peer, 30, 30, t)) {
@@ -123,8 +142,8 @@ void login(Context& ctx, const HttpRequest& req, const std::string& peer, std::f
   }
   boost::asio::post(ctx.slow, [&ctx, user, password, t, done = std::move(done)] {
     auto s = ctx.auth->login(user, password, t);
-    if (!s) return done(from(error_reply(s.error())));
-    done(from(json_reply(200, json{{"token", s->token},
+    if (!s) return done(to_http(error_reply(s.error())));
+    done(to_http(json_reply(200, json{{"token", s->token},
                                    {"user", s->actor.name},
                                    {"role", to_string(s->actor.role)},
                                    {"windows", s->actor.windows},
@@ -211,7 +230,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
         [](const core::Engine& e, TimeMs now) {
           return json_reply(200, json{{"status", "ok"}, {"seq", e.last_seq()}, {"business_day", e.business_day()}, {"now", now}});
         },
-        [done = std::move(done)](Reply r) { done(from(std::move(r))); });
+        [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
   }
   if (n == 2 && parts[1] == "login") {
     if (!post) return wrong_method("POST");
@@ -230,7 +249,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
       bool full = with_tickets(actor);
       bool admin = actor.role == Role::admin;  // follow-ups name clerks and visitors' complaints
       ctx.hall->query([full, admin](const core::Engine& e, TimeMs now) { return json_reply(200, e.snapshot(now, full, admin)); },
-                      [done = std::move(done)](Reply r) { done(from(std::move(r))); });
+                      [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
     });
   }
   if (n == 2 && parts[1] == "tickets") {
@@ -248,18 +267,18 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
           auto v = e.ticket_view(id, now);
           return v ? json_reply(200, *v) : error_reply(v.error());
         },
-        [done = std::move(done)](Reply r) { done(from(std::move(r))); });
+        [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
   }
   if (n == 4 && parts[1] == "tickets" && parts[3] == "reprint") {
     if (!post) return wrong_method("POST");
     return authed(ctx, req, done, [&](core::Actor actor) {
       auto j = parse_json_body(req.body());
-      if (!j) return done(from(error_reply(j.error())));
+      if (!j) return done(to_http(error_reply(j.error())));
       JsonReader r(*j, "");
       std::string request_id = r.string("request_id", true, 64);
-      if (auto s = r.finish(); !s) return done(from(error_reply(s.error())));
+      if (auto s = r.finish(); !s) return done(to_http(error_reply(s.error())));
       ctx.hall->reprint(std::string(parts[2]), std::move(actor), std::move(request_id),
-                        [done = std::move(done)](Reply r) { done(from(std::move(r))); });
+                        [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
     });
   }
   if (n == 3 && parts[1] == "reports") {
@@ -292,7 +311,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
               auto q = e.window_queue(w, now, 50);
               return q ? json_reply(200, *q) : error_reply(q.error());
             },
-            [done = std::move(done)](Reply r) { done(from(std::move(r))); });
+            [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
       });
     }
     if (!post) return wrong_method("POST");

@@ -30,4 +30,14 @@ Result<nlohmann::json> parse_json_body(std::string_view body);
 // "Bearer abc" -> "abc"; anything else -> "".
 std::string_view bearer_token(std::string_view authorization);
 
+// For the route handlers (api.cc, quality_api.cc, appointments_api.cc):
+// the hall's answer as an HTTP reply (JSON, no-store);
+HttpReply to_http(Reply r);
+// an error with its status;
+HttpReply error_of(ErrorCode code, std::string message);
+// parses `body` as the named command with `fields` from the URL merged in (a body field that
+// contradicts the URL is refused rather than silently overridden) and submits it to the hall.
+void submit_with_fields(Context& ctx, std::string_view name, std::string_view body, const nlohmann::json& fields,
+                        core::Actor actor, std::function<void(HttpReply)> done);
+
 }  // namespace hallq::net

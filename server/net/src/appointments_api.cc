@@ -14,42 +14,12 @@ using nlohmann::json;
 
 namespace {
 
-HttpReply from(Reply r) {
-  HttpReply h;
-  h.status = r.status;
-  h.body = std::move(r.body);
-  return h;
-}
-HttpReply error_of(ErrorCode code, std::string message) {
-  return from(error_reply(make_error(code, std::move(message))));
-}
-
 bool one_of(Role r, std::initializer_list<Role> roles) {
   for (Role x : roles)
     if (x == r) return true;
   return false;
 }
 
-// Parses `body` as the named command with `fields` from the URL merged in; a body field that
-// contradicts the URL is refused rather than silently overridden.
-void submit(Context& ctx, std::string_view name, std::string_view body, const json& fields,
-            core::Actor actor, std::function<void(HttpReply)> done) {
-  auto j = parse_json_body(body);
-  if (!j) return done(from(error_reply(j.error())));
-  if (!j->is_object()) return done(error_of(ErrorCode::bad_request, "body: must be a JSON object"));
-  for (const auto& [key, value] : fields.items()) {
-    if (j->contains(key) && !(*j)[key].is_null() && (*j)[key] != value)
-      return done(error_of(ErrorCode::bad_request,
-                           "/" + key + ": is " + (*j)[key].dump() + " but the URL names " + value.dump()));
-    (*j)[key] = value;
-  }
-  auto command = parse_command(name, *j);
-  if (!command) {
-    ctx.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    return done(from(error_reply(command.error())));
-  }
-  ctx.hall->submit(std::move(*command), std::move(actor), [done = std::move(done)](Reply r) { done(from(std::move(r))); });
-}
 
 // "service=B&date=2026-11-28" with exactly these two plain parameters: the values need no
 // percent-decoding, so anything else is a mistake worth naming.
@@ -123,7 +93,7 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
                     const std::function<void(core::Actor)>& then) {
     auto actor = ctx.auth->authenticate(bearer_token(req[http::field::authorization]), ctx.hall->now());
     if (!actor) {
-      done(from(error_reply(actor.error())));
+      done(to_http(error_reply(actor.error())));
       return true;
     }
     if (!one_of(actor->role, roles)) {
@@ -134,7 +104,7 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
     return true;
   };
   // The answer comes later, on another thread: the callback takes `done` along.
-  auto reply = [&done] { return [done = std::move(done)](Reply r) { done(from(std::move(r))); }; };
+  auto reply = [&done] { return [done = std::move(done)](Reply r) { done(to_http(std::move(r))); }; };
 
   if (n == 2) {
     if (!post) return wrong_method("POST");
@@ -142,13 +112,13 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
     return authed({Role::admin, Role::booking, Role::clerk, Role::kiosk, Role::display, Role::evaluator,
                    Role::printer},
                   "book", [&](core::Actor actor) {
-                    submit(ctx, "book", req.body(), json::object(), std::move(actor), std::move(done));
+                    submit_with_fields(ctx, "book", req.body(), json::object(), std::move(actor), std::move(done));
                   });
   }
   if (n == 3 && parts[2] == "slots") {
     if (!get) return wrong_method("GET");
     auto q = slots_query(query);
-    if (!q) return done(from(error_reply(q.error()))), true;
+    if (!q) return done(to_http(error_reply(q.error()))), true;
     return authed({Role::admin, Role::kiosk, Role::booking}, "see appointment slots", [&](core::Actor) {
       ctx.hall->query(
           [service = q->first, date = q->second](const core::Engine& e, TimeMs) {
@@ -187,7 +157,7 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
             return Reply{200, std::move(svg)};
           },
           [done = std::move(done)](Reply r) {
-            if (r.status != 200) return done(from(std::move(r)));
+            if (r.status != 200) return done(to_http(std::move(r)));
             done(HttpReply{200, std::move(r.body), "image/svg+xml", "no-store"});
           });
     });
@@ -195,7 +165,7 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
   if (n == 4 && parts[3] == "cancel") {
     if (!post) return wrong_method("POST");
     return authed({Role::admin, Role::booking}, "cancel appointments", [&](core::Actor actor) {
-      submit(ctx, "cancel-appointment", req.body(), json{{"code", code}}, std::move(actor), std::move(done));
+      submit_with_fields(ctx, "cancel-appointment", req.body(), json{{"code", code}}, std::move(actor), std::move(done));
     });
   }
   done(error_of(ErrorCode::not_found, "no such endpoint under /api/appointments"));
