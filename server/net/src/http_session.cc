@@ -1,6 +1,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <iostream>
 
@@ -92,15 +93,21 @@ void HttpSession::run() {
 
 void HttpSession::read() {
   parser_.emplace();
-  parser_->body_limit(ctx_.options.http_body_limit);
+  // Beast checks Content-Length against the limit while it reads the header, so the header is
+  // read under the larger limit and the smaller one is applied once the target is known.
+  parser_->body_limit(std::max(ctx_.options.http_body_limit, ctx_.options.http_config_body_limit));
   parser_->header_limit(std::uint32_t(ctx_.options.http_header_limit));
   stream_.expires_after(ctx_.options.http_timeout);
   // The header first: the hall's configuration is the one body allowed to be larger (a hall
   // of 300 windows is ~150 KiB of JSON), and only the target says which request this is.
   http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     if (ec) return self->on_read(ec, n);
-    if (self->parser_->get().method() == http::verb::put && self->parser_->get().target() == "/api/config")
-      self->parser_->body_limit(self->ctx_.options.http_config_body_limit);
+    auto& p = *self->parser_;
+    if (!(p.get().method() == http::verb::put && p.get().target() == "/api/config")) {
+      const std::size_t limit = self->ctx_.options.http_body_limit;
+      p.body_limit(limit);  // chunked bodies are counted as they come
+      if (p.content_length() && *p.content_length() > limit) return self->on_read(http::error::body_limit, n);
+    }
     http::async_read(self->stream_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
   });
