@@ -42,22 +42,6 @@ class AppointmentsTest : public ServerFixture {
     o.clock = clock_.fn();
     start(o, appointment_hall());
   }
-  json hello(client::WsClient& ws, const std::string& token) {
-    EXPECT_EQ(ws.connect("127.0.0.1", port_), "");
-    EXPECT_TRUE(ws.send({{"type", "hello"}, {"token", token}}));
-    EXPECT_TRUE(ws.receive_type("welcome", 5s).has_value());
-    auto snap = ws.receive_type("snapshot", 5s);
-    EXPECT_TRUE(snap.has_value());
-    return snap.value_or(json());
-  }
-  std::optional<json> next_event(client::WsClient& ws, const std::string& kind) {
-    for (int i = 0; i < 100; ++i) {
-      auto e = ws.receive_type("event", 10s);
-      if (!e) return std::nullopt;
-      if ((*e)["event"] == kind) return e;
-    }
-    return std::nullopt;
-  }
   client::HttpResult book(const std::string& rid, const std::string& token, TimeMs slot = kSlot) {
     auto c = http();
     return c.post("/api/appointments", {{"request_id", rid}, {"service", "B"}, {"slot_start", slot}}, token);

@@ -52,12 +52,6 @@ class ConfigTest : public ServerFixture {
     json body{{"request_id", request_id}, {"base_version", version}, {"config", config}};
     return http().request("PUT", "/api/config", body.dump(), token);
   }
-  json hello(client::WsClient& ws, const std::string& token) {
-    EXPECT_EQ(ws.connect("127.0.0.1", port_), "");
-    EXPECT_TRUE(ws.send({{"type", "hello"}, {"token", token}}));
-    EXPECT_TRUE(ws.receive_type("welcome", 5s).has_value());
-    return ws.receive_type("snapshot", 5s).value_or(json());
-  }
   std::string issue(const std::string& service, const std::string& request_id) {
     auto r = http().post("/api/tickets", {{"service", service}, {"request_id", request_id}}, kKioskToken);
     EXPECT_EQ(r.status, 201) << r.body;

@@ -18,23 +18,6 @@ const std::string kEvaluatorToken = "evaluator-token-0001-abcdef";  // eval-1, w
 
 class QualityTest : public ServerFixture {
  protected:
-  json hello(client::WsClient& ws, const std::string& token) {
-    EXPECT_EQ(ws.connect("127.0.0.1", port_), "");
-    EXPECT_TRUE(ws.send({{"type", "hello"}, {"token", token}}));
-    EXPECT_TRUE(ws.receive_type("welcome", 5s).has_value());
-    auto snap = ws.receive_type("snapshot", 5s);
-    EXPECT_TRUE(snap.has_value());
-    return snap.value_or(json());
-  }
-  // The next event of this kind, skipping others.
-  std::optional<json> next_event(client::WsClient& ws, const std::string& kind) {
-    for (int i = 0; i < 100; ++i) {
-      auto e = ws.receive_type("event", 10s);
-      if (!e) return std::nullopt;
-      if ((*e)["event"] == kind) return e;
-    }
-    return std::nullopt;
-  }
   // Issues an A ticket at the kiosk; returns its id.
   std::string issue(const std::string& rid) {
     auto c = http();

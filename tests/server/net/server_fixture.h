@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "hallq/client/client.h"
@@ -85,6 +87,24 @@ class ServerFixture : public ::testing::Test {
     auto r = c.get("/api/state", token);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json();
+  }
+  // Connects a WebSocket, says hello with `token` and returns the snapshot that follows.
+  nlohmann::json hello(client::WsClient& ws, const std::string& token) {
+    EXPECT_EQ(ws.connect("127.0.0.1", port_), "");
+    EXPECT_TRUE(ws.send({{"type", "hello"}, {"token", token}}));
+    EXPECT_TRUE(ws.receive_type("welcome", std::chrono::seconds(5)).has_value());
+    auto snap = ws.receive_type("snapshot", std::chrono::seconds(5));
+    EXPECT_TRUE(snap.has_value());
+    return snap.value_or(nlohmann::json());
+  }
+  // The next event of this kind on the socket, skipping others.
+  std::optional<nlohmann::json> next_event(client::WsClient& ws, const std::string& kind) {
+    for (int i = 0; i < 100; ++i) {
+      auto e = ws.receive_type("event", std::chrono::seconds(10));
+      if (!e) return std::nullopt;
+      if ((*e)["event"] == kind) return e;
+    }
+    return std::nullopt;
   }
 
   TempDir dir_;
