@@ -91,6 +91,16 @@ void HttpSession::run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
 }
 
+namespace {
+
+// The hall's configuration is the one body allowed to be larger than the rest (a hall of 300
+// windows is ~150 KiB of JSON).
+std::size_t body_limit_for(const http::request_header<>& h, const ServerOptions& o) {
+  return h.method() == http::verb::put && h.target() == "/api/config" ? o.http_config_body_limit : o.http_body_limit;
+}
+
+}  // namespace
+
 void HttpSession::read() {
   parser_.emplace();
   // Beast checks Content-Length against the limit while it reads the header, so the header is
@@ -98,16 +108,13 @@ void HttpSession::read() {
   parser_->body_limit(std::max(ctx_.options.http_body_limit, ctx_.options.http_config_body_limit));
   parser_->header_limit(std::uint32_t(ctx_.options.http_header_limit));
   stream_.expires_after(ctx_.options.http_timeout);
-  // The header first: the hall's configuration is the one body allowed to be larger (a hall
-  // of 300 windows is ~150 KiB of JSON), and only the target says which request this is.
+  // The header first: only the request line says which limit applies.
   http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     if (ec) return self->on_read(ec, n);
     auto& p = *self->parser_;
-    if (!(p.get().method() == http::verb::put && p.get().target() == "/api/config")) {
-      const std::size_t limit = self->ctx_.options.http_body_limit;
-      p.body_limit(limit);  // chunked bodies are counted as they come
-      if (p.content_length() && *p.content_length() > limit) return self->on_read(http::error::body_limit, n);
-    }
+    const std::size_t limit = body_limit_for(p.get(), self->ctx_.options);
+    p.body_limit(limit);  // chunked bodies are counted as they come
+    if (p.content_length() && *p.content_length() > limit) return self->on_read(http::error::body_limit, n);
     http::async_read(self->stream_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
   });
@@ -127,9 +134,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     auto e = make_error(ErrorCode::payload_too_large,
                         ec == http::error::body_limit
                             ? "the request body is larger than " +
-                                  std::to_string(parser_->get().target() == "/api/config" ? ctx_.options.http_config_body_limit
-                                                                                          : ctx_.options.http_body_limit) +
-                                  " bytes"
+                                  std::to_string(body_limit_for(parser_->get(), ctx_.options)) + " bytes"
                             : "the request headers are too large");
     request_ = {};
     request_.keep_alive(false);
