@@ -779,9 +779,6 @@ Outcome Engine::execute(const Command& command, const Actor& actor, TimeMs now) 
 
 namespace {
 
-// Two different commands under one request id collide with odds of 2^-64.
-std::uint64_t fingerprint_hash(std::string_view text) { return fnv1a64(text); }
-
 // A ticket as `issue` made it: the fields no command changes, and the others at the values
 // issue gives them. A ticket equal to its as_issued() has had nothing done to it since.
 Ticket as_issued(const Ticket& t) {
@@ -806,23 +803,23 @@ Ticket as_issued(const Ticket& t) {
 
 void HallState::remember(const std::string& key, const std::string& fingerprint, const json& result) {
   Remembered r;
-  r.fingerprint = fingerprint_hash(fingerprint);
-  const auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  r.fingerprint = fnv1a64(fingerprint);  // two commands under one request id collide at odds of 2^-64
   // An issue's answer (or a check-in's): leave the ticket out while the record still is the
   // ticket as issued, so as_issued() rebuilds it exactly later. After a restart the stored
   // answers of tickets that have moved on are kept whole.
+  const json* kept = &result;
+  json rest;
   if (const auto it = result.find("ticket"); it != result.end() && result.contains("ahead") && it->is_object()) {
     const auto t = tickets.find(it->value("id", std::string()));
     if (t != tickets.end() && t->second.t == as_issued(t->second.t)) {
-      json rest = result;
-      rest.erase("ticket");
-      r.result = dump(rest);
+      rest = json::object();
+      for (const auto& [k, v] : result.items())
+        if (k != "ticket") rest[k] = v;  // not a copy of the whole answer: the ticket is most of it
+      kept = &rest;
       r.issued = &t->first;
-      requests.insert_or_assign(key, std::move(r));
-      return;
     }
   }
-  r.result = dump(result);
+  r.result = kept->dump(-1, ' ', false, json::error_handler_t::replace);
   requests.insert_or_assign(key, std::move(r));
 }
 
@@ -849,7 +846,7 @@ Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs n
                                                    " for a different command");
     };
     if (auto it = s.requests.find(key); it != s.requests.end()) {
-      if (it->second.fingerprint != fingerprint_hash(fingerprint)) {
+      if (it->second.fingerprint != fnv1a64(fingerprint)) {
         out.error = reused();
       } else {
         out.result = s.remembered_result(it->second);
