@@ -884,7 +884,9 @@ Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs n
   out.result = std::move(r).value();
   if (!key.empty()) {
     s.remember(key, fingerprint, out.result);
-    out.request = StoredRequest{std::move(key), std::move(fingerprint), s.business_day, out.result};
+    // Serialised here, once: the journal stores this text and the server answers with it.
+    out.request = StoredRequest{std::move(key), std::move(fingerprint), s.business_day,
+                                out.result.dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   return out;
 }

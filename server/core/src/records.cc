@@ -246,7 +246,7 @@ void HallState::reset(const EngineState& state) {
     }
   }
   for (const StoredRequest& r : state.requests)
-    if (r.business_day == business_day) remember(r.key, r.fingerprint, r.result);
+    if (r.business_day == business_day) remember(r.key, r.fingerprint, nlohmann::json::parse(r.result));  // the journal checked it is JSON
   for (auto& [n, slot] : windows) refresh_deadline(slot);
 }
 

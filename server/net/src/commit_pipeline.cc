@@ -8,6 +8,10 @@
 
 namespace hallq::net {
 
+namespace {
+constexpr std::size_t kNoBatch = std::size_t(-1);
+}  // namespace
+
 CommitPipeline::CommitPipeline(std::unique_ptr<storage::Journal> journal,
                                boost::asio::any_io_executor hall, Metrics& metrics)
     : journal_(std::move(journal)), hall_(std::move(hall)), metrics_(metrics) {
@@ -49,11 +53,13 @@ void CommitPipeline::run() {
       in_flight_->fetch_add(taken.size());
     }
     std::vector<storage::Batch> batches;
+    std::vector<std::size_t> batch_of(taken.size(), kNoBatch);  // entry -> its index in batches
     std::size_t events = 0;
-    for (auto& e : taken) {
-      if (e.batch) {
-        events += e.batch->events.size();
-        batches.push_back(std::move(*e.batch));
+    for (std::size_t i = 0; i < taken.size(); ++i) {
+      if (taken[i].batch) {
+        events += taken[i].batch->events.size();
+        batch_of[i] = batches.size();
+        batches.push_back(std::move(*taken[i].batch));
       }
     }
     if (!batches.empty()) {
@@ -72,13 +78,15 @@ void CommitPipeline::run() {
       metrics_.commits.fetch_add(1, std::memory_order_relaxed);
       metrics_.events_committed.fetch_add(events, std::memory_order_relaxed);
     }
-    // One post keeps the completions in push order on the hall strand.
+    // One post keeps the completions in push order on the hall strand. The batches go with
+    // them, and are freed there rather than on this thread, which every commit waits for.
     std::vector<Done> dones;
     dones.reserve(taken.size());
     for (auto& e : taken) dones.push_back(std::move(e.done));
-    boost::asio::post(hall_, [in_flight = in_flight_, dones = std::move(dones)] {
-      for (const auto& d : dones)
-        if (d) d();
+    boost::asio::post(hall_, [in_flight = in_flight_, dones = std::move(dones), batches = std::move(batches),
+                              batch_of = std::move(batch_of)] {
+      for (std::size_t i = 0; i < dones.size(); ++i)
+        if (dones[i]) dones[i](batch_of[i] == kNoBatch ? nullptr : &batches[batch_of[i]]);
       in_flight->fetch_sub(dones.size());
     });
   }

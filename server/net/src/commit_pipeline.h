@@ -1,7 +1,8 @@
 // Group commit: batches from the hall strand queue up while the previous transaction is being
 // written; the commit thread takes everything queued and writes it in one transaction. Each
-// entry's completion then runs on the hall strand, in the order entries were pushed. An entry
-// without a batch is a barrier: its completion runs once everything before it is durable.
+// entry's completion then runs on the hall strand, in the order entries were pushed, and gets
+// its batch back (the events to broadcast are in it). An entry without a batch is a barrier:
+// its completion runs, with null, once everything before it is durable.
 // push()/pending() are for the hall strand only; the commit thread owns the Journal.
 #pragma once
 
@@ -23,7 +24,7 @@ namespace hallq::net {
 
 class CommitPipeline {
  public:
-  using Done = std::function<void()>;
+  using Done = std::function<void(const storage::Batch*)>;
   CommitPipeline(std::unique_ptr<storage::Journal> journal, boost::asio::any_io_executor hall,
                  Metrics& metrics);
   ~CommitPipeline();  // drains, then joins the commit thread

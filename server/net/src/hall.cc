@@ -150,13 +150,24 @@ void Hall::commit(core::Outcome outcome, std::function<void(Reply)> done, int su
                   std::chrono::steady_clock::time_point started) {
   std::optional<storage::Batch> batch;
   if (!outcome.events.empty() || outcome.request) {
-    batch = storage::Batch{outcome.events, outcome.request};
+    batch.emplace();
+    batch->events = std::move(outcome.events);
+    batch->request = std::move(outcome.request);
+    // Each event is rendered once, here: the journal stores the text, subscribers get it.
+    batch->rendered.reserve(batch->events.size());
+    for (const Event& e : batch->events) batch->rendered.push_back(storage::render(e));
   }
-  Reply reply = outcome.ok() ? json_reply(outcome.repeated ? 200 : success_status, outcome.result)
-                             : error_reply(*outcome.error);
-  pipeline_->push(std::move(batch), [this, events = std::move(outcome.events), reply = std::move(reply),
-                                     done = std::move(done), started]() mutable {
-    if (!events.empty()) broadcast(events);
+  Reply reply;
+  if (!outcome.ok()) {
+    reply = error_reply(*outcome.error);
+  } else {
+    reply.status = outcome.repeated ? 200 : success_status;
+    // A stored request holds the result as text already (the engine serialised it once).
+    reply.body = batch && batch->request ? batch->request->result : outcome.result.dump();
+  }
+  pipeline_->push(std::move(batch), [this, reply = std::move(reply), done = std::move(done),
+                                     started](const storage::Batch* durable) mutable {
+    if (durable && !durable->events.empty()) broadcast(*durable);
     if (done) {
       metrics_.command_latency.observe_us(std::uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
           std::chrono::steady_clock::now() - started).count()));
@@ -168,7 +179,9 @@ void Hall::commit(core::Outcome outcome, std::function<void(Reply)> done, int su
 void Hall::query(std::function<Reply(const core::Engine&, TimeMs)> read, std::function<void(Reply)> done) {
   asio::post(strand_, [this, read = std::move(read), done = std::move(done)]() mutable {
     Reply r = read(engine_, now());
-    pipeline_->push(std::nullopt, [r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
+    pipeline_->push(std::nullopt, [r = std::move(r), done = std::move(done)](const storage::Batch*) mutable {
+      done(std::move(r));
+    });
   });
 }
 
@@ -193,7 +206,8 @@ void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets, bo
     auto message = snapshot_message(with_tickets, with_followups);
     // Released after the events it includes are durable (and already broadcast); the subscriber
     // joins in the same handler, so it sees exactly the events after the snapshot's seq.
-    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), message, with_tickets, with_followups] {
+    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), message, with_tickets,
+                                   with_followups](const storage::Batch*) {
       auto s = subscriber.lock();
       if (!s) return;
       subscribers_[s.get()] = Subscription{subscriber, with_tickets, with_followups};
@@ -202,11 +216,13 @@ void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets, bo
   });
 }
 
-void Hall::broadcast(const std::vector<Event>& events) {
-  for (const auto& e : events) {
-    json j = to_json(e);
-    auto message = std::make_shared<const std::string>(j.dump());
+void Hall::broadcast(const storage::Batch& durable) {
+  const std::vector<Event>& events = durable.events;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    const std::shared_ptr<const std::string>& message = durable.rendered[i].event;
     if (e.appointment) {
+      json j = to_json(e);
       // An appointment's code checks it in: a secret between the booker and the kiosk. Hall
       // screens get the record without it.
       j["appointment"].erase("code");
@@ -219,6 +235,7 @@ void Hall::broadcast(const std::vector<Event>& events) {
     }
     // A follow-up names the clerk and holds the manager's notes: not for hall screens or
     // kiosks. They still get the event's seq, so their stream has no gap.
+    json j = to_json(e);
     j.erase("followup");
     j.erase("actor");
     fan_out(message, std::make_shared<const std::string>(j.dump()));
@@ -242,7 +259,7 @@ void Hall::watch_ticket(std::weak_ptr<Subscriber> subscriber, std::string ticket
     if (visitors_.size() >= kMaxVisitors || visitors_.count(ticket_id) >= kMaxVisitorsPerTicket)
       return refused(make_error(ErrorCode::rate_limited, "too many screens follow this ticket"));
     auto message = ticket_view_message(ticket_id);
-    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), ticket_id, message] {
+    pipeline_->push(std::nullopt, [this, subscriber = std::move(subscriber), ticket_id, message](const storage::Batch*) {
       auto s = subscriber.lock();
       if (!s) return;
       visitors_.emplace(ticket_id, Visitor{subscriber, *message});
@@ -318,7 +335,7 @@ void Hall::reprint(std::string ticket_id, core::Actor actor, std::string request
     auto message = std::make_shared<const std::string>(msg.dump());
     std::string number = t->number;
     // After the barrier: the ticket being reprinted is durable.
-    pipeline_->push(std::nullopt, [this, message, number, done = std::move(done)] {
+    pipeline_->push(std::nullopt, [this, message, number, done = std::move(done)](const storage::Batch*) {
       fan_out(message);
       done(json_reply(202, json{{"status", "sent"}, {"number", number}}));
     });
@@ -422,7 +439,8 @@ void Hall::reconfigure(std::shared_ptr<const HallConfig> config, std::function<S
     std::array<std::shared_ptr<const std::string>, 3> messages{snapshot_message(false), snapshot_message(true),
                                                                snapshot_message(true, true)};
     // After the barrier, like subscribe(): the snapshot shows nothing that is not yet durable.
-    pipeline_->push(std::nullopt, [this, messages = std::move(messages), done = std::move(done)]() mutable {
+    pipeline_->push(std::nullopt, [this, messages = std::move(messages),
+                                   done = std::move(done)](const storage::Batch*) mutable {
       for (auto it = subscribers_.begin(); it != subscribers_.end();) {
         auto s = it->second.subscriber.lock();
         if (!s) {

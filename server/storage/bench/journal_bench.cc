@@ -57,7 +57,7 @@ Batch issue(std::uint64_t seq) {
   b.request = hallq::core::StoredRequest{
       "kiosk-entrance-1\x1fissue-" + std::to_string(seq),
       R"({"command":"issue","service":"A","class":"normal","lang":"zh-CN"})", kDay,
-      nlohmann::json{{"ticket", b.events[0].ticket->id}, {"number", number}, {"ahead", 11}}};
+      nlohmann::json{{"ticket", b.events[0].ticket->id}, {"number", number}, {"ahead", 11}}.dump()};
   return b;
 }
 

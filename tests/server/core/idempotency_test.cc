@@ -17,7 +17,7 @@ TEST(CoreIdempotency, SameRequestTwiceIssuesOneTicket) {
   ASSERT_TRUE(first.request.has_value());
   EXPECT_EQ(first.request->key, std::string("kiosk-1") + '\x1f' + "press-1");
   EXPECT_EQ(first.request->business_day, "2026-11-27");
-  EXPECT_EQ(first.request->result, first.result);
+  EXPECT_EQ(nlohmann::json::parse(first.request->result), first.result);
   EXPECT_EQ(first.request->fingerprint.find("press-1"), std::string::npos);
   EXPECT_FALSE(first.repeated);
 

@@ -134,7 +134,7 @@ inline Event notice_changed(std::uint64_t seq, std::string text, TimeMs at) {
 inline core::StoredRequest request(std::string key, std::string business_day,
                                    nlohmann::json result) {
   return core::StoredRequest{std::move(key), "{\"command\":\"issue\",\"service\":\"A\"}",
-                             std::move(business_day), std::move(result)};
+                             std::move(business_day), result.dump()};
 }
 
 inline storage::Batch batch(Event e, std::optional<core::StoredRequest> r = std::nullopt) {

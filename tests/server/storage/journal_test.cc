@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "hallq/json_codec.h"
 #include "journal_fixtures.h"
 
 namespace hallq::testing {
@@ -79,7 +83,7 @@ TEST_F(JournalTest, NewFileStartsEmpty) {
   RawDb raw(path_);
   EXPECT_EQ(raw.rows("SELECT key, value FROM meta ORDER BY key"),
             (std::vector<std::string>{"business_day|", "last_seq|0", "notice|", "notice_set|0",
-                                      "schema_version|3"}));
+                                      "schema_version|4"}));
 }
 
 TEST_F(JournalTest, CommitThenReopenLoadsExactlyWhatWasCommitted) {
@@ -220,7 +224,8 @@ TEST_F(JournalTest, ConnectionUsesWalFullSyncForeignKeysAndBusyTimeout) {
   auto j = Journal::open(path_, options);
   sqlite3_cancel_auto_extension(entry);
   ASSERT_TRUE(j.ok()) << j.error().message;
-  ASSERT_EQ(g_opened.size(), 1u);
+  // The writer, then the connection the journal's thread checkpoints with.
+  ASSERT_EQ(g_opened.size(), 2u);
   sqlite3* db = g_opened[0];
 
   using Rows = std::vector<std::string>;
@@ -228,6 +233,8 @@ TEST_F(JournalTest, ConnectionUsesWalFullSyncForeignKeysAndBusyTimeout) {
   EXPECT_EQ(RawDb::rows_on(db, "PRAGMA synchronous"), Rows{"2"});  // FULL
   EXPECT_EQ(RawDb::rows_on(db, "PRAGMA foreign_keys"), Rows{"1"});
   EXPECT_EQ(RawDb::rows_on(db, "PRAGMA busy_timeout"), Rows{"1234"});
+  // A checkpoint must fsync the database before the WAL may start over.
+  EXPECT_EQ(RawDb::rows_on(g_opened[1], "PRAGMA synchronous"), Rows{"2"});
 
   // WAL is a property of the file: any other connection sees it too.
   RawDb other(path_);
@@ -465,10 +472,10 @@ TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
          must_open(p);
-         RawDb(p).exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+         RawDb(p).exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'");
          return p;
        },
-       "schema version 4 is newer than this HallQ supports (3)"},
+       "schema version 5 is newer than this HallQ supports (4)"},
       {"a file that is not SQLite",
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
@@ -607,8 +614,8 @@ TEST_F(JournalTest, AVersion1FileIsMigratedInPlace) {
               std::nullopt);
   }
   auto j = must_open(path_);
-  // 1 -> 2 -> 3 in one open.
-  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  // 1 -> 2 -> 3 -> 4 in one open.
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   core::EngineState st = must_load(*j);
   EXPECT_EQ(st.last_seq, 2u);
   ASSERT_EQ(st.tickets.size(), 1u);
@@ -715,7 +722,7 @@ TEST_F(JournalTest, AVersion2FileGainsTheAppointmentsTable) {
               std::nullopt);
   }
   auto j = must_open(path_);
-  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   core::EngineState st = must_load(*j);
   EXPECT_EQ(st.last_seq, 2u);
   EXPECT_EQ(st.tickets.size(), 1u);
@@ -737,6 +744,76 @@ TEST_F(JournalTest, UnreadableAppointmentIsAnErrorNamingIt) {
   auto s = j->load_state();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("appointment 666666"), std::string::npos) << s.error().message;
+}
+
+TEST_F(JournalTest, AVersion3FileLosesTheIndexesNothingReads) {
+  {
+    auto j = must_open(path_);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning)), issue_batch(2, 1, kDay1, kMorning)}).ok());
+  }
+  {
+    // What the build before this one left on disk: three indexes every commit paid for.
+    RawDb raw(path_);
+    ASSERT_EQ(raw.exec("CREATE INDEX events_by_day ON events(business_day); "
+                       "CREATE INDEX tickets_by_day_service ON tickets(business_day, service); "
+                       "CREATE INDEX tickets_by_day_state ON tickets(business_day, state); "
+                       "UPDATE meta SET value = '3' WHERE key = 'schema_version'"),
+              std::nullopt);
+  }
+  auto j = must_open(path_);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                    "('events_by_day', 'tickets_by_day_service', 'tickets_by_day_state')"),
+            "0");
+  // The constraints stay: a number is still unique within its day.
+  EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets'"), "2");
+  EXPECT_EQ(must_load(*j).tickets.size(), 1u);
+}
+
+// The commit thread never copies the WAL into the database itself: the journal's own thread
+// does, while commits go on. The database file grows only by those copies.
+TEST_F(JournalTest, CheckpointsRunBesideTheCommits) {
+  auto j = must_open(path_);
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning))}).ok());
+  const auto db_size = [this] { return std::filesystem::file_size(path_); };
+  const auto before = db_size();
+  // Thousands of pages of WAL, 100 tickets to a commit.
+  std::uint64_t seq = 1;
+  for (int c = 0; c < 60; ++c) {
+    std::vector<Batch> group;
+    for (int i = 0; i < 100; ++i) {
+      ++seq;
+      group.push_back(issue_batch(seq, int(seq), kDay1, kMorning + TimeMs(seq)));
+    }
+    ASSERT_TRUE(j->commit(group).ok());
+  }
+  bool copied = false;
+  for (int i = 0; i < 500 && !copied; ++i) {
+    copied = db_size() > before + 1024 * 1024;
+    if (!copied) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(copied) << "the database file stayed at " << db_size() << " bytes (was " << before << ")";
+  EXPECT_EQ(must_load(*j).tickets.size(), 6000u);
+  j.reset();
+  EXPECT_EQ(must_load(*must_open(path_)).tickets.size(), 6000u);
+}
+
+// The server renders each event once and hands the text over; the journal stores that text,
+// and renders an event itself when the batch has none: both give the same rows.
+TEST_F(JournalTest, RenderedEventsAreStoredAsGiven) {
+  auto j = must_open(path_);
+  Batch plain = issue_batch(1, 1, kDay1, kMorning);
+  Batch rendered = issue_batch(2, 2, kDay1, kMorning + 1);
+  rendered.rendered.push_back(storage::render(rendered.events[0]));
+  ASSERT_TRUE(j->commit({plain, rendered}).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT body FROM events WHERE seq = 1"), to_json(plain.events[0]).dump());
+  EXPECT_EQ(raw.one("SELECT body FROM events WHERE seq = 2"), *rendered.rendered[0].event);
+  EXPECT_EQ(raw.one("SELECT body FROM events WHERE seq = 2"), to_json(rendered.events[0]).dump());
+  EXPECT_EQ(raw.one("SELECT body FROM tickets WHERE id = 'T2'"), to_json(*rendered.events[0].ticket).dump());
+  EXPECT_EQ(raw.one("SELECT result FROM requests WHERE key = 'kiosk-1' || char(31) || 'r2'"),
+            rendered.request->result);
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ struct StoredRequest {
   std::string key;          // actor name + '\x1f' + request id
   std::string fingerprint;  // the command without its request id, serialised
   std::string business_day;
-  nlohmann::json result;
+  std::string result;       // the success body as sent, JSON text
 };
 
 struct Outcome {

@@ -111,7 +111,7 @@ class Hall {
        HallOptions options, Metrics& metrics);
   void commit(core::Outcome outcome, std::function<void(Reply)> done, int success_status,
               std::chrono::steady_clock::time_point started);
-  void broadcast(const std::vector<Event>& events);
+  void broadcast(const storage::Batch& durable);  // its events, rendered
   // To every live subscriber; `redacted`, when given, goes to those without follow-ups instead.
   void fan_out(const std::shared_ptr<const std::string>& message,
                const std::shared_ptr<const std::string>& redacted = nullptr);

@@ -2,6 +2,7 @@
 // trail) plus the current state it implies (tickets, windows, meta, idempotent requests),
 // written in the same transaction. WAL mode, synchronous=FULL: when commit() returns, the
 // batch survives a power cut. Not thread-safe: one thread (the commit thread) owns a Journal.
+// The Journal's own thread copies the WAL into the database (checkpoints) beside it.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +21,20 @@ struct JournalOptions {
   int busy_timeout_ms = 5000;
 };
 
+// An event as the journal stores it and subscribers receive it, made once per event: the
+// hall server renders on its strand before the commit, so the commit thread only writes.
+struct RenderedEvent {
+  std::shared_ptr<const std::string> event;  // to_json(e).dump()
+  std::string ticket;                        // to_json(*e.ticket).dump(), when e.ticket
+  std::string window;                        // to_json(*e.window).dump(), when e.window
+};
+RenderedEvent render(const Event& e);
+
 // What one command (or one timer tick) asks to make durable.
 struct Batch {
   std::vector<Event> events;
   std::optional<core::StoredRequest> request;
+  std::vector<RenderedEvent> rendered;  // empty, or render() of each event; commit() renders the rest
 };
 
 class Journal {
