@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 namespace hallq::net {
@@ -18,6 +19,16 @@ void ensure_sodium() { static SodiumInit once; }
 // string records it, so raising it later keeps old hashes valid.
 constexpr unsigned long long kOpsLimit = 2;
 constexpr std::size_t kMemLimit = 19u * 1024u * 1024u;
+
+// BLAKE2b-256 in hex. Sessions are found by the hash of their token, and the session file holds
+// nothing else of it; a password hash is fingerprinted the same way to notice a change.
+std::string hash_hex(std::string_view text) {
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(text.data()), text.size(), nullptr, 0);
+  char hex[2 * sizeof h + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return hex;
+}
 }  // namespace
 
 std::string hash_password(const std::string& password) {
@@ -49,6 +60,39 @@ Auth::Auth(std::shared_ptr<const HallConfig> config, Options options)
   ensure_sodium();
 }
 
+Auth::~Auth() = default;
+
+Status Auth::keep_sessions_in(const std::string& path, TimeMs now) {
+  auto file = storage::SessionFile::open(path);
+  if (!file) return file.error();
+  auto stored = (*file)->load(now);
+  if (!stored) return stored.error();
+  std::lock_guard lock(mu_);
+  for (const auto& s : *stored) {
+    const UserConfig* u = config_->user(s.user);
+    if (!u || to_string(u->role) != s.role || hash_hex(u->password_hash) != s.password_fingerprint) {
+      // The hall file changed while the server was down: this login is no longer good.
+      if (auto e = (*file)->erase(s.token_hash); !e) return e.error();
+      continue;
+    }
+    Session live;
+    live.actor.role = u->role;
+    live.actor.name = u->name;
+    live.actor.windows = u->windows;
+    live.expires_at = s.expires_at;
+    sessions_[s.token_hash] = std::move(live);
+  }
+  file_ = std::move(*file);
+  return ok_status();
+}
+
+void Auth::forget(const std::string& token_hash) {
+  sessions_.erase(token_hash);
+  if (!file_) return;
+  if (auto s = file_->erase(token_hash); !s)
+    std::fprintf(stderr, "hallq: a session may outlive its end: %s\n", s.error().message.c_str());
+}
+
 std::shared_ptr<const HallConfig> Auth::current() const {
   std::lock_guard lock(mu_);
   return config_;
@@ -60,7 +104,9 @@ void Auth::reconfigure(std::shared_ptr<const HallConfig> config) {
     const UserConfig* now = config->user(it->second.actor.name);
     const UserConfig* before = config_->user(it->second.actor.name);
     if (!now || !before || now->role != before->role || now->password_hash != before->password_hash) {
-      it = sessions_.erase(it);
+      const std::string hash = it->first;
+      ++it;
+      forget(hash);
       continue;
     }
     it->second.actor.windows = now->windows;
@@ -91,21 +137,32 @@ Result<Session> Auth::login(const std::string& user, const std::string& password
   }
   if (sessions_.size() >= options_.max_sessions) {
     // Drop expired sessions first, then the one closest to expiry.
-    std::erase_if(sessions_, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    std::vector<std::string> expired;
+    for (const auto& [hash, live] : sessions_)
+      if (live.expires_at <= now) expired.push_back(hash);
+    for (const auto& hash : expired) forget(hash);
     if (sessions_.size() >= options_.max_sessions) {
       auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
         return a.second.expires_at < b.second.expires_at;
       });
-      sessions_.erase(oldest);
+      forget(std::string(oldest->first));
     }
   }
-  sessions_[s.token] = s;
+  const std::string hash = hash_hex(s.token);
+  if (file_) {
+    const UserConfig* n = config_->user(user);
+    if (auto st = file_->put({hash, user, std::string(to_string(n->role)), hash_hex(n->password_hash), s.expires_at}); !st)
+      std::fprintf(stderr, "hallq: %s (this login will not survive a restart)\n", st.error().message.c_str());
+  }
+  Session live = s;
+  live.token.clear();  // memory keeps the hash only, like the file
+  sessions_[hash] = std::move(live);
   return s;
 }
 
 void Auth::logout(const std::string& token) {
   std::lock_guard lock(mu_);
-  sessions_.erase(token);
+  forget(hash_hex(token));
 }
 
 std::optional<core::Actor> Auth::device(std::string_view token) const {
@@ -130,7 +187,7 @@ Result<core::Actor> Auth::authenticate(std::string_view bearer, TimeMs now) cons
   if (bearer.empty()) return make_error(ErrorCode::unauthorized, "missing token: send Authorization: Bearer <token>");
   if (auto d = device(bearer)) return *d;
   std::lock_guard lock(mu_);
-  auto it = sessions_.find(std::string(bearer));
+  auto it = sessions_.find(hash_hex(bearer));
   if (it == sessions_.end()) return make_error(ErrorCode::unauthorized, "unknown or expired token: log in again");
   if (it->second.expires_at <= now) return make_error(ErrorCode::unauthorized, "session expired: log in again");
   return it->second.actor;

@@ -99,6 +99,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
   auto hall = Hall::open(impl->io, config, std::move(*journal), *ctx.options.ids, hall_options, ctx.metrics);
   if (!hall) return hall.error();
   ctx.hall = std::move(*hall);
+  // Logins outlive a restart: clerks at their windows are not sent back to the login page.
+  if (auto s = ctx.auth->keep_sessions_in(options.data_dir + "/sessions.sqlite", ctx.hall->now()); !s) return s.error();
   ctx.reports = std::make_unique<reports::ReportService>(options.data_dir + "/hallq.sqlite", config);
   if (!options.config_path.empty()) {
     // The file as written, which the overlay (--always-open) may differ from.

@@ -241,10 +241,11 @@ class Checkpointer {
       return Error{ErrorCode::internal, path + ": open for checkpoints: " +
                                             (raw ? sqlite3_errmsg(raw) : "out of memory")};
     }
-    // FULL: the database is fsynced before the WAL may start over. The read opens the WAL: a
-    // connection that has not read yet does not know the file is in WAL mode, and its
-    // checkpoints would do nothing.
-    if (sqlite3_exec(db_.get(), "PRAGMA synchronous=FULL; SELECT count(*) FROM meta", nullptr, nullptr, nullptr) !=
+    // FULL: the database is fsynced before the WAL may start over. A checkpoint reads pages
+    // straight from the WAL: a small cache will do. The read opens the WAL: a connection that
+    // has not read yet does not know the file is in WAL mode, and its checkpoints do nothing.
+    if (sqlite3_exec(db_.get(), "PRAGMA synchronous=FULL; PRAGMA cache_size=-128; SELECT count(*) FROM meta",
+                     nullptr, nullptr, nullptr) !=
         SQLITE_OK) {
       return Error{ErrorCode::internal, path + ": prepare checkpoints: " + sqlite3_errmsg(db_.get())};
     }

@@ -15,6 +15,7 @@
 #include "hallq/core/engine.h"
 #include "hallq/hall_config.h"
 #include "hallq/result.h"
+#include "hallq/storage/session_file.h"
 
 namespace hallq::net {
 
@@ -37,6 +38,13 @@ class Auth {
     std::size_t max_sessions = 10000;             // oldest dropped beyond this
   };
   Auth(std::shared_ptr<const HallConfig> config, Options options);
+  ~Auth();
+
+  // Keeps sessions in `path` from now on, and takes back the ones stored there that are still
+  // live and whose user still exists with the same role and password. Without it sessions
+  // live in memory only (tests). A session that cannot be stored still works until a restart;
+  // the failure goes to stderr.
+  Status keep_sessions_in(const std::string& path, TimeMs now);
 
   // Slow (Argon2id, tens of ms): call off the I/O threads. Unknown user and wrong password give
   // the same message, so the API does not reveal which user names exist.
@@ -53,11 +61,13 @@ class Auth {
 
  private:
   std::shared_ptr<const HallConfig> current() const;
+  void forget(const std::string& token_hash);  // with mu_ held: from memory and the file
 
   const Options options_;
   mutable std::mutex mu_;
   std::shared_ptr<const HallConfig> config_;           // guarded by mu_; swapped whole
-  std::unordered_map<std::string, Session> sessions_;  // guarded by mu_
+  std::unordered_map<std::string, Session> sessions_;  // guarded by mu_; by token hash
+  std::unique_ptr<storage::SessionFile> file_;         // guarded by mu_; null: memory only
 };
 
 // Token buckets keyed by client name: `rate_per_min` refill, bursts of `burst`.
