@@ -99,16 +99,6 @@ std::optional<HttpReply> static_file(const Context& ctx, std::string_view path) 
   return HttpReply{200, ss.str(), mime_for(rel), "no-cache"};
 }
 
-void authed(Context& ctx, const HttpRequest& req, std::function<void(HttpReply)>& done,
-            const std::function<void(core::Actor)>& then) {
-  auto actor = ctx.auth->authenticate(bearer_token(req[http::field::authorization]), ctx.hall->now());
-  if (!actor) {
-    done(to_http(error_reply(actor.error())));
-    return;
-  }
-  then(std::move(*actor));
-}
-
 void run_command(Context& ctx, std::string_view name, std::string_view body,
                  std::optional<int> window, core::Actor actor, std::function<void(HttpReply)> done) {
   auto j = parse_json_body(body);
@@ -202,6 +192,20 @@ Result<json> parse_json_body(std::string_view body) {
   }
 }
 
+HttpReply wrong_method(const char* allowed) {
+  return error_of(ErrorCode::bad_request, std::string("method not allowed here: use ") + allowed);
+}
+
+void authed(Context& ctx, const HttpRequest& req, std::function<void(HttpReply)>& done,
+            const std::function<void(core::Actor)>& then) {
+  auto actor = ctx.auth->authenticate(bearer_token(req[http::field::authorization]), ctx.hall->now());
+  if (!actor) {
+    done(to_http(error_reply(actor.error())));
+    return;
+  }
+  then(std::move(*actor));
+}
+
 void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
                 std::function<void(HttpReply)> done) {
   ctx.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
@@ -210,12 +214,10 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
   const auto method = req.method();
   const bool get = method == http::verb::get || method == http::verb::head;
   const bool post = method == http::verb::post;
-  auto wrong_method = [&](const char* allowed) {
-    done(error_of(ErrorCode::bad_request, std::string("method not allowed here: use ") + allowed));
-  };
+  auto refuse_method = [&](const char* allowed) { done(net::wrong_method(allowed)); };
 
   if (parts.empty() || parts[0] != "api") {
-    if (parts.size() == 1 && parts[0] == "metrics") return get ? metrics(ctx, std::move(done)) : wrong_method("GET");
+    if (parts.size() == 1 && parts[0] == "metrics") return get ? metrics(ctx, std::move(done)) : refuse_method("GET");
     if (get) {
       if (auto f = static_file(ctx, target.substr(0, target.find('?')))) return done(std::move(*f));
     }
@@ -225,7 +227,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
   // /api/...
   const std::size_t n = parts.size();
   if (n == 2 && parts[1] == "health") {
-    if (!get) return wrong_method("GET");
+    if (!get) return refuse_method("GET");
     return ctx.hall->query(
         [](const core::Engine& e, TimeMs now) {
           return json_reply(200, json{{"status", "ok"}, {"seq", e.last_seq()}, {"business_day", e.business_day()}, {"now", now}});
@@ -233,18 +235,18 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
         [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
   }
   if (n == 2 && parts[1] == "login") {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     return login(ctx, req, peer, std::move(done));
   }
   if (n == 2 && parts[1] == "logout") {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     return authed(ctx, req, done, [&](core::Actor) {
       ctx.auth->logout(std::string(bearer_token(req[http::field::authorization])));
       done(HttpReply{200, R"({"status":"logged out"})"});
     });
   }
   if (n == 2 && parts[1] == "state") {
-    if (!get) return wrong_method("GET");
+    if (!get) return refuse_method("GET");
     return authed(ctx, req, done, [&](core::Actor actor) {
       bool full = with_tickets(actor);
       bool admin = actor.role == Role::admin;  // follow-ups name clerks and visitors' complaints
@@ -253,14 +255,14 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
     });
   }
   if (n == 2 && parts[1] == "tickets") {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     return authed(ctx, req, done, [&](core::Actor actor) {
       run_command(ctx, "issue", req.body(), std::nullopt, std::move(actor), std::move(done));
     });
   }
   if (n == 3 && parts[1] == "tickets") {
     // Public: the id is unguessable, and the view shows nothing about other visitors.
-    if (!get) return wrong_method("GET");
+    if (!get) return refuse_method("GET");
     std::string id(parts[2]);
     return ctx.hall->query(
         [id](const core::Engine& e, TimeMs now) {
@@ -270,7 +272,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
         [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
   }
   if (n == 4 && parts[1] == "tickets" && parts[3] == "reprint") {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     return authed(ctx, req, done, [&](core::Actor actor) {
       auto j = parse_json_body(req.body());
       if (!j) return done(to_http(error_reply(j.error())));
@@ -282,7 +284,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
     });
   }
   if (n == 3 && parts[1] == "reports") {
-    if (!get) return wrong_method("GET");
+    if (!get) return refuse_method("GET");
     auto q = target.find('?');
     std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     return authed(ctx, req, done, [&](core::Actor actor) {
@@ -290,7 +292,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
     });
   }
   if (n == 3 && parts[1] == "commands") {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     return authed(ctx, req, done, [&](core::Actor actor) {
       run_command(ctx, parts[2], req.body(), std::nullopt, std::move(actor), std::move(done));
     });
@@ -299,7 +301,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
     auto window = parse_window(parts[2]);
     if (!window) return done(error_of(ErrorCode::not_found, "window \"" + std::string(parts[2]) + "\" is not a window number (1 to 999)"));
     if (parts[3] == "queue") {
-      if (!get) return wrong_method("GET");
+      if (!get) return refuse_method("GET");
       return authed(ctx, req, done, [&](core::Actor actor) {
         if (actor.role != Role::admin &&
             !(actor.role == Role::clerk && std::find(actor.windows.begin(), actor.windows.end(), *window) != actor.windows.end())) {
@@ -314,7 +316,7 @@ void handle_api(Context& ctx, const HttpRequest& req, const std::string& peer,
             [done = std::move(done)](Reply r) { done(to_http(std::move(r))); });
       });
     }
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     return authed(ctx, req, done, [&](core::Actor actor) {
       run_command(ctx, parts[3], req.body(), *window, std::move(actor), std::move(done));
     });

@@ -35,6 +35,11 @@ std::string_view bearer_token(std::string_view authorization);
 HttpReply to_http(Reply r);
 // an error with its status;
 HttpReply error_of(ErrorCode code, std::string message);
+// the answer to a route asked with another method than `allowed`;
+HttpReply wrong_method(const char* allowed);
+// runs `then` with the caller's actor (from the bearer token), or answers 401 saying why;
+void authed(Context& ctx, const HttpRequest& req, std::function<void(HttpReply)>& done,
+            const std::function<void(core::Actor)>& then);
 // parses `body` as the named command with `fields` from the URL merged in (a body field that
 // contradicts the URL is refused rather than silently overridden) and submits it to the hall.
 void submit_with_fields(Context& ctx, std::string_view name, std::string_view body, const nlohmann::json& fields,

@@ -85,41 +85,37 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
   const auto method = req.method();
   const bool get = method == http::verb::get || method == http::verb::head;
   const bool post = method == http::verb::post;
-  auto wrong_method = [&](const char* allowed) {
-    done(error_of(ErrorCode::bad_request, std::string("method not allowed here: use ") + allowed));
+  auto refuse_method = [&](const char* allowed) {
+    done(wrong_method(allowed));
     return true;
   };
-  auto authed = [&](std::initializer_list<Role> roles, const char* what,
-                    const std::function<void(core::Actor)>& then) {
-    auto actor = ctx.auth->authenticate(bearer_token(req[http::field::authorization]), ctx.hall->now());
-    if (!actor) {
-      done(to_http(error_reply(actor.error())));
-      return true;
-    }
-    if (!one_of(actor->role, roles)) {
-      done(error_of(ErrorCode::forbidden, std::string(to_string(actor->role)) + " " + actor->name + " may not " + what));
-      return true;
-    }
-    then(std::move(*actor));
+  // Signed in, and in one of `roles`.
+  auto with_actor = [&](std::initializer_list<Role> roles, const char* what,
+                        const std::function<void(core::Actor)>& then) {
+    authed(ctx, req, done, [&](core::Actor actor) {
+      if (!one_of(actor.role, roles))
+        return done(error_of(ErrorCode::forbidden, std::string(to_string(actor.role)) + " " + actor.name + " may not " + what));
+      then(std::move(actor));
+    });
     return true;
   };
   // The answer comes later, on another thread: the callback takes `done` along.
   auto reply = [&done] { return [done = std::move(done)](Reply r) { done(to_http(std::move(r))); }; };
 
   if (n == 2) {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     // The engine decides who may book (admins and the booking portal), as for a WebSocket book.
-    return authed({Role::admin, Role::booking, Role::clerk, Role::kiosk, Role::display, Role::evaluator,
+    return with_actor({Role::admin, Role::booking, Role::clerk, Role::kiosk, Role::display, Role::evaluator,
                    Role::printer},
                   "book", [&](core::Actor actor) {
                     submit_with_fields(ctx, "book", req.body(), json::object(), std::move(actor), std::move(done));
                   });
   }
   if (n == 3 && parts[2] == "slots") {
-    if (!get) return wrong_method("GET");
+    if (!get) return refuse_method("GET");
     auto q = slots_query(query);
     if (!q) return done(to_http(error_reply(q.error()))), true;
-    return authed({Role::admin, Role::kiosk, Role::booking}, "see appointment slots", [&](core::Actor) {
+    return with_actor({Role::admin, Role::kiosk, Role::booking}, "see appointment slots", [&](core::Actor) {
       ctx.hall->query(
           [service = q->first, date = q->second](const core::Engine& e, TimeMs) {
             auto slots = e.appointment_slots(service, date);
@@ -134,8 +130,8 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
                                                      "\": must be 6 digits")),
            true;
   if (n == 3) {
-    if (!get) return wrong_method("GET");
-    return authed({Role::admin, Role::booking}, "see appointments", [&](core::Actor) {
+    if (!get) return refuse_method("GET");
+    return with_actor({Role::admin, Role::booking}, "see appointments", [&](core::Actor) {
       ctx.hall->query(
           [code](const core::Engine& e, TimeMs) {
             const Appointment* a = e.appointment(code);
@@ -146,8 +142,8 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
     });
   }
   if (n == 4 && parts[3] == "qr.svg") {
-    if (!get) return wrong_method("GET");
-    return authed({Role::admin, Role::booking}, "see appointments", [&](core::Actor) {
+    if (!get) return refuse_method("GET");
+    return with_actor({Role::admin, Role::booking}, "see appointments", [&](core::Actor) {
       ctx.hall->query(
           [code](const core::Engine& e, TimeMs) {
             if (!e.appointment(code))
@@ -163,8 +159,8 @@ bool handle_appointments_api(Context& ctx, const HttpRequest& req, const std::ve
     });
   }
   if (n == 4 && parts[3] == "cancel") {
-    if (!post) return wrong_method("POST");
-    return authed({Role::admin, Role::booking}, "cancel appointments", [&](core::Actor actor) {
+    if (!post) return refuse_method("POST");
+    return with_actor({Role::admin, Role::booking}, "cancel appointments", [&](core::Actor actor) {
       submit_with_fields(ctx, "cancel-appointment", req.body(), json{{"code", code}}, std::move(actor), std::move(done));
     });
   }

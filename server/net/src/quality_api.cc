@@ -14,22 +14,17 @@ bool handle_quality_api(Context& ctx, const HttpRequest& req, const std::vector<
   const auto method = req.method();
   const bool get = method == http::verb::get || method == http::verb::head;
   const bool post = method == http::verb::post;
-  auto wrong_method = [&](const char* allowed) {
-    done(error_of(ErrorCode::bad_request, std::string("method not allowed here: use ") + allowed));
+  auto refuse_method = [&](const char* allowed) {
+    done(wrong_method(allowed));
     return true;
   };
-  auto authed = [&](const std::function<void(core::Actor)>& then) {
-    auto actor = ctx.auth->authenticate(bearer_token(req[http::field::authorization]), ctx.hall->now());
-    if (!actor) {
-      done(to_http(error_reply(actor.error())));
-      return true;
-    }
-    then(std::move(*actor));
+  auto with_actor = [&](const std::function<void(core::Actor)>& then) {
+    authed(ctx, req, done, then);
     return true;
   };
 
   if (n == 4 && parts[1] == "tickets" && parts[3] == "rating") {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     // The visitor's phone: whoever holds the id may rate that one visit, once.
     std::string id(parts[2]);
     core::Actor visitor;
@@ -40,8 +35,8 @@ bool handle_quality_api(Context& ctx, const HttpRequest& req, const std::vector<
     return true;
   }
   if (n == 2 && parts[1] == "followups") {
-    if (!get) return wrong_method("GET");
-    return authed([&](core::Actor actor) {
+    if (!get) return refuse_method("GET");
+    return with_actor([&](core::Actor actor) {
       if (actor.role != Role::admin)
         return done(error_of(ErrorCode::forbidden, actor.name + " may not see follow-ups (administrators only)"));
       ctx.hall->query([](const core::Engine& e, TimeMs now) { return json_reply(200, json{{"followups", e.followups_json(now)}}); },
@@ -49,15 +44,15 @@ bool handle_quality_api(Context& ctx, const HttpRequest& req, const std::vector<
     });
   }
   if (n == 3 && parts[1] == "followups") {
-    if (!post) return wrong_method("POST");
+    if (!post) return refuse_method("POST");
     std::string id(parts[2]);
-    return authed([&](core::Actor actor) {
+    return with_actor([&](core::Actor actor) {
       submit_with_fields(ctx, "followup", req.body(), json{{"id", id}}, std::move(actor), std::move(done));
     });
   }
   if (n == 2 && parts[1] == "alerts") {
-    if (!get) return wrong_method("GET");
-    return authed([&](core::Actor) {
+    if (!get) return refuse_method("GET");
+    return with_actor([&](core::Actor) {
       ctx.hall->query(
           [](const core::Engine& e, TimeMs) {
             json alerts = json::array();
