@@ -230,6 +230,7 @@ HttpReply ConfigStore::answer_put(Context& ctx, const std::string& admin, const 
       live, [this, text] { return write_file_atomically(path_, text); },
       [&ctx, live, admin, old_version, new_version] {
         ctx.auth->reconfigure(live);
+        if (ctx.reports) ctx.reports->reconfigure(live);
         std::fprintf(stderr, "hallq-server: configuration changed by %s: version %s -> %s\n", admin.c_str(),
                      old_version.c_str(), new_version.c_str());
       },

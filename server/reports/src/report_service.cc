@@ -20,7 +20,7 @@ ReportAnswer error_answer(const Error& e) {
 
 ReportService::ReportService(std::string journal_path, std::shared_ptr<const HallConfig> config,
                              std::size_t max_queued)
-    : journal_path_(std::move(journal_path)), config_(std::move(config)), max_queued_(max_queued) {
+    : journal_path_(std::move(journal_path)), max_queued_(max_queued), config_(std::move(config)) {
   // Index what the journal already holds now, not on the first request: a year from scratch
   // takes tens of seconds (docs/reports.md), longer than a browser waits for an answer.
   jobs_.push_back([this] {
@@ -68,7 +68,17 @@ void ReportService::run() {
   }
 }
 
+void ReportService::reconfigure(std::shared_ptr<const HallConfig> config) {
+  std::lock_guard lock(mu_);
+  config_ = std::move(config);
+}
+
 ReportAnswer ReportService::answer(const std::string& what, const std::string& query) {
+  std::shared_ptr<const HallConfig> config;
+  {
+    std::lock_guard lock(mu_);
+    config = config_;
+  }
   const bool summary = what == "summary";
   const bool day = what == "day";
   if (!summary && !day && what != "ranking")
@@ -106,27 +116,27 @@ ReportAnswer ReportService::answer(const std::string& what, const std::string& q
     return error_answer(s.error());
   }
   if (day) {
-    auto j = projection_->day_chart(date, config_->rules);
+    auto j = projection_->day_chart(date, config->rules);
     if (!j) return error_answer(j.error());
     return reply(200, j->dump());
   }
   if (summary) {
-    auto s = projection_->summary(q->range, q->by, *config_);
+    auto s = projection_->summary(q->range, q->by, *config);
     if (!s) return error_answer(s.error());
     if (q->csv) {
       std::string name = "hallq-report-" + q->range.from + "-" + q->range.to + "-" + std::string(to_string(q->by)) + ".csv";
-      return reply(200, to_csv(*s, *config_), "text/csv; charset=utf-8", name);
+      return reply(200, to_csv(*s, *config), "text/csv; charset=utf-8", name);
     }
-    auto j = to_json(*s, *config_);
+    auto j = to_json(*s, *config);
     j["indexed_seq"] = projection_->indexed_seq();
     return reply(200, j.dump());
   }
-  auto windows = projection_->summary(q->range, GroupBy::window, *config_);
+  auto windows = projection_->summary(q->range, GroupBy::window, *config);
   if (!windows) return error_answer(windows.error());
-  auto clerks = projection_->summary(q->range, GroupBy::clerk, *config_);
+  auto clerks = projection_->summary(q->range, GroupBy::clerk, *config);
   if (!clerks) return error_answer(clerks.error());
-  const RankingWeights& w = config_->rules.ranking;
-  auto j = ranking_json(q->range, w, rank(*windows, w), rank(*clerks, w), *config_);
+  const RankingWeights& w = config->rules.ranking;
+  auto j = ranking_json(q->range, w, rank(*windows, w), rank(*clerks, w), *config);
   j["indexed_seq"] = projection_->indexed_seq();
   return reply(200, j.dump());
 }

@@ -73,6 +73,18 @@ TEST_F(ConfigTest, RenamedWindowReachesDisplaysTheFileAndARestart) {
   auto before = hello(display, kDisplayToken);
   ASSERT_EQ(before["windows"][0]["name"]["zh_cn"], "1号窗口");
   const std::string old_bytes = read_file(file_);
+  // A visit at window 1, so that the day's report has a row that names it.
+  issue("A", "rn-1");
+  ASSERT_EQ(window_op(admin, 1, "call-next", "rn-2").status, 200);
+  const auto window_1_in_report = [&] {
+    auto rep = http().get("/api/reports/summary?from=2026-11-27&to=2026-11-27&by=window", admin);
+    EXPECT_EQ(rep.status, 200) << rep.body;
+    const json report = rep.json();
+    for (const auto& g : report["groups"])
+      if (g["key"] == "1") return g.value("name", std::string());
+    return std::string("(no row for window 1)");
+  };
+  EXPECT_EQ(window_1_in_report(), "1号窗口");
 
   auto got = get_config(admin);
   // Hashes never leave the server; device tokens do (installers type them in).
@@ -91,6 +103,8 @@ TEST_F(ConfigTest, RenamedWindowReachesDisplaysTheFileAndARestart) {
   auto snap = display.receive_type("snapshot", 5s);
   ASSERT_TRUE(snap.has_value());
   EXPECT_EQ((*snap)["windows"][0]["name"]["zh_cn"], "综合窗口一");
+  // Reports name it anew at once, not after a restart.
+  EXPECT_EQ(window_1_in_report(), "综合窗口一");
   EXPECT_EQ((*snap)["windows"][0]["name"]["en"], "General 1");
 
   auto on_disk = load_hall_config(file_.string());

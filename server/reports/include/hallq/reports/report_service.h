@@ -37,6 +37,9 @@ class ReportService {
   // GET /api/reports/{what}?{query}: what is "summary" or "ranking". `done` runs exactly once,
   // on the worker thread (or at once on the caller's thread when refused).
   void handle(std::string what, std::string query, std::function<void(ReportAnswer)> done);
+  // A configuration edit (PUT /api/config): reports from now on name services, windows and
+  // clerks as the new configuration does. Any thread.
+  void reconfigure(std::shared_ptr<const HallConfig> config);
 
  private:
   ReportAnswer answer(const std::string& what, const std::string& query);
@@ -44,11 +47,11 @@ class ReportService {
 
   // Constant after construction.
   const std::string journal_path_;
-  const std::shared_ptr<const HallConfig> config_;
   const std::size_t max_queued_;
 
   // Guarded by mu_.
   std::mutex mu_;
+  std::shared_ptr<const HallConfig> config_;  // replaced whole; a running job keeps its own
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
