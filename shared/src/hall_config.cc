@@ -558,6 +558,7 @@ class ConfigParser {
     x.followup_working_days =
         int(r.integer("followup_working_days", false, 1, 365, x.followup_working_days));
     const json* holidays = r.child("holidays", false);
+    const json* workdays = r.child("workdays", false);
     const json* ranking = r.child("ranking", false);
     if (!finish(r)) return;
     if (ranking != nullptr) {
@@ -571,6 +572,28 @@ class ConfigParser {
       if (rr.ok() && k.volume + k.satisfaction + k.overdue + k.no_show == 0)
         rr.fail(path + "/ranking: at least one weight must be above 0");
       if (!finish(rr)) return;
+    }
+
+    if (workdays != nullptr) {
+      const std::string workdays_path = path + "/workdays";
+      if (!array(workdays, workdays_path, 7, "workdays")) return;
+      if (workdays->empty()) {
+        fail(workdays_path, "name at least one weekday the hall works (0 = Sunday ... 6 = Saturday)");
+        return;
+      }
+      x.workdays.clear();
+      for (std::size_t i = 0; i < workdays->size(); ++i) {
+        const json& d = (*workdays)[i];
+        if (!d.is_number_integer() || d.get<int>() < 0 || d.get<int>() > 6) {
+          fail(at(workdays_path, i), "must be a weekday 0 to 6 (0 = Sunday ... 6 = Saturday)");
+          return;
+        }
+        if (std::find(x.workdays.begin(), x.workdays.end(), d.get<int>()) != x.workdays.end()) {
+          fail(at(workdays_path, i), "duplicate weekday " + std::to_string(d.get<int>()));
+          return;
+        }
+        x.workdays.push_back(d.get<int>());
+      }
     }
 
     std::string holidays_path = path + "/holidays";
@@ -766,6 +789,7 @@ nlohmann::json hall_config_to_json(const HallConfig& c) {
                           {"no_show", x.ranking.no_show},
                           {"min_cases", x.ranking.min_cases}}}};
   if (!x.holidays.empty()) rules["holidays"] = x.holidays;
+  if (x.workdays != Rules{}.workdays) rules["workdays"] = x.workdays;
 
   json j{{"id", c.id},
          {"name", text_to_json(c.name)},

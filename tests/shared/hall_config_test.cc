@@ -526,6 +526,10 @@ std::vector<Mutation> mutations() {
       {"priority reason code too long",
        [](json& j) { j["rules"]["priority_reasons"][0]["code"] = std::string(33, 'x'); },
        "/rules/priority_reasons/0/code"},
+      {"workdays empty", [](json& j) { j["rules"]["workdays"] = json::array(); }, "/rules/workdays"},
+      {"workday 7", [](json& j) { j["rules"]["workdays"] = {1, 2, 7}; }, "/rules/workdays/2"},
+      {"workday a name", [](json& j) { j["rules"]["workdays"] = {"Monday"}; }, "/rules/workdays/0"},
+      {"workday duplicated", [](json& j) { j["rules"]["workdays"] = {1, 2, 1}; }, "/rules/workdays/2"},
   };
 }
 
@@ -623,6 +627,18 @@ TEST(HallConfigTest, FollowupRulesParseAndRoundTrip) {
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(*again, *hall);
   EXPECT_EQ(Rules{}.followup_working_days, 15);  // the national rules' default
+  EXPECT_EQ(Rules{}.workdays, (std::vector<int>{1, 2, 3, 4, 5}));  // Monday to Friday
+
+  // A hall open on Saturday mornings says so; the default is not written out.
+  j["rules"]["workdays"] = {6, 1, 2, 3, 4, 5};
+  auto saturdays = parse_hall_config(j);
+  ASSERT_TRUE(saturdays.ok()) << saturdays.error().message;
+  EXPECT_EQ(saturdays->rules.workdays, (std::vector<int>{6, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(hall_config_to_json(*saturdays)["rules"]["workdays"], json({6, 1, 2, 3, 4, 5}));
+  EXPECT_FALSE(hall_config_to_json(*hall)["rules"].contains("workdays"));
+  auto saturdays_again = parse_hall_config(hall_config_to_json(*saturdays));
+  ASSERT_TRUE(saturdays_again.ok());
+  EXPECT_EQ(*saturdays_again, *saturdays);
 }
 
 }  // namespace

@@ -166,6 +166,9 @@ Result<json> HallState::book(const BookAppointment& c, const Actor& actor, TimeM
                "slot " + date + " " + hhmm(minute) + " is " + std::to_string(ahead) +
                    " days ahead: service " + c.service + " books at most " +
                    std::to_string(ac.days_ahead) + " days ahead");
+  if (auto off = day_off(day))
+    return err(ErrorCode::service_closed, "the hall is closed on " + date + " (" + *off +
+                                              "): book a slot on a working day");
   auto taken = slot_taken.find({c.service, c.slot_start});
   const int booked = taken == slot_taken.end() ? 0 : taken->second;
   if (booked >= ac.capacity)
@@ -303,6 +306,8 @@ Result<json> Engine::appointment_slots(std::string_view service, std::string_vie
   auto days = days_of_date(date);
   if (!days) return err(ErrorCode::bad_request, "date: must be a day \"YYYY-MM-DD\"");
   const Rules& r = s.config->rules;
+  if (auto off = s.day_off(*days))
+    return json{{"service", service}, {"date", date}, {"closed", true}, {"reason", *off}, {"slots", json::array()}};
   const TimeMs midnight = *days * kDayMs - r.utc_offset_min * kMinuteMs;
   json slots = json::array();
   for (const OpeningSpan& span : hallq::appointment_slots(*svc)) {
@@ -313,7 +318,7 @@ Result<json> Engine::appointment_slots(std::string_view service, std::string_vie
                          {"capacity", svc->appointments->capacity},
                          {"booked", taken == s.slot_taken.end() ? 0 : taken->second}});
   }
-  return json{{"service", service}, {"date", date}, {"slots", std::move(slots)}};
+  return json{{"service", service}, {"date", date}, {"closed", false}, {"slots", std::move(slots)}};
 }
 
 json Engine::appointment_counts(TimeMs now) const {

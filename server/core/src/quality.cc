@@ -22,9 +22,6 @@ std::string deadline_key(const Alert& a) {
   return {};
 }
 
-// 0 = Sunday ... 6 = Saturday, for a count of days since 1970-01-01 (a Thursday).
-int weekday(std::int64_t days) { return static_cast<int>(((days % 7) + 11) % 7); }
-
 }  // namespace
 
 void HallState::set_deadline(const std::string& key, std::optional<TimeMs> due) {
@@ -200,8 +197,16 @@ void HallState::settle_alerts(Outcome& out, std::size_t from, TimeMs now) {
   }
 }
 
-// opened + N working days at the same local clock time; Saturdays, Sundays and the hall's
-// holidays do not count.
+std::optional<std::string> HallState::day_off(std::int64_t day) const {
+  static constexpr const char* kNames[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+  const auto& work = config->rules.workdays;
+  const int wd = weekday(day);
+  if (std::find(work.begin(), work.end(), wd) == work.end()) return std::string(kNames[wd]);
+  if (!holidays.empty() && holidays.count(civil_date(day))) return std::string("a holiday");
+  return std::nullopt;
+}
+
+// opened + N working days at the same local clock time; days off (day_off()) do not count.
 TimeMs HallState::followup_due(TimeMs opened) const {
   const Rules& rules = config->rules;
   const TimeMs local = opened + rules.utc_offset_min * kMinuteMs;
@@ -211,10 +216,7 @@ TimeMs HallState::followup_due(TimeMs opened) const {
   // Bounded: 365 working days need at most a few years of calendar even with many holidays.
   for (int guard = 0; counted < rules.followup_working_days && guard < 5000; ++guard) {
     ++day;
-    const int wd = weekday(day);
-    if (wd == 0 || wd == 6) continue;
-    if (!holidays.empty() && holidays.count(civil_date(day))) continue;
-    ++counted;
+    if (!day_off(day)) ++counted;
   }
   return day * kDayMs + time_of_day - rules.utc_offset_min * kMinuteMs;
 }

@@ -276,6 +276,13 @@ class Day {
       log("appointments %s", result.stats.appointments_note.c_str());
       return;
     }
+    if (json p = probe.json(); p.value("closed", false)) {
+      // A weekend or a holiday: the hall books no slots that day (rules.workdays, holidays).
+      result.stats.appointments_note = "none: the hall is closed for appointments on " + business_day_ + " (" +
+                                       p.value("reason", std::string()) + ")";
+      log("appointments %s", result.stats.appointments_note.c_str());
+      return;
+    }
     tally_.appointments = AppointmentTally{};
     for (auto& r : runs_) {
       if (!r.plan->appointment) continue;

@@ -122,7 +122,10 @@ struct Rules {
   int clerk_rate_per_min = 120;    // commands per clerk per minute
   RankingRules ranking;            // report ranking weights (docs/reports.md)
   int followup_working_days = 15;  // a bad rating's follow-up is due this many working days on
-  std::vector<std::string> holidays;  // "YYYY-MM-DD" days off besides Saturdays and Sundays
+  // The weekdays the hall works (0 = Sunday ... 6 = Saturday). Appointments are booked and
+  // follow-up working days counted on these days only, holidays excepted.
+  std::vector<int> workdays{1, 2, 3, 4, 5};
+  std::vector<std::string> holidays;  // "YYYY-MM-DD" days off on workdays (public holidays)
   friend bool operator==(const Rules&, const Rules&) = default;
 };
 

@@ -11,9 +11,11 @@ namespace {
 using nlohmann::json;
 
 // The test hall with appointments for B (08:30-12:00, 13:30-17:30): 30-min slots, 4 places,
-// 7 days ahead. A takes none.
+// 7 days ahead. A takes none. It works every day, so that the dates here are about the booking
+// rules; days off have their own test.
 HallConfig appointment_config() {
   HallConfig c = without_alerts(make_config());
+  c.rules.workdays = {0, 1, 2, 3, 4, 5, 6};
   c.rules.aging_min = 180;  // so that ranking shows the slot window, not aging
   for (auto& s : c.services)
     if (s.code == "B") s.appointments = AppointmentConfig{30, 4, 7};
@@ -98,6 +100,47 @@ TEST(CoreAppointments, BookingRules) {
     EXPECT_EQ(o.error->code, *c.error) << describe(o);
     EXPECT_NE(o.error->message.find(c.message_part), std::string::npos) << describe(o);
     for (const Event& e : o.events) EXPECT_FALSE(e.appointment.has_value());  // rollover only
+  }
+}
+
+// 2026-11-27 is a Friday. The hall works Monday to Friday unless rules.workdays says otherwise,
+// and never on its holidays.
+TEST(CoreAppointments, DaysOffBookNothing) {
+  struct Case {
+    std::string what;
+    std::vector<int> workdays;
+    std::vector<std::string> holidays;
+    int day;                   // days after 2026-11-27
+    std::string refused_with;  // empty: books
+  };
+  const std::vector<Case> cases{
+      {"Friday", {1, 2, 3, 4, 5}, {}, 0, ""},
+      {"Saturday", {1, 2, 3, 4, 5}, {}, 1, "the hall is closed on 2026-11-28 (Saturday): book a slot on a working day"},
+      {"Sunday", {1, 2, 3, 4, 5}, {}, 2, "the hall is closed on 2026-11-29 (Sunday)"},
+      {"Monday", {1, 2, 3, 4, 5}, {}, 3, ""},
+      {"a holiday on a Tuesday", {1, 2, 3, 4, 5}, {"2026-12-01"}, 4, "the hall is closed on 2026-12-01 (a holiday)"},
+      {"a hall open on Saturdays", {1, 2, 3, 4, 5, 6}, {}, 1, ""},
+      {"a hall closed on Mondays", {0, 2, 3, 4, 5, 6}, {}, 3, "(Monday)"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    HallConfig config = appointment_config();
+    config.rules.workdays = c.workdays;
+    config.rules.holidays = c.holidays;
+    Hall h(config);
+    Outcome o = h.run(book("B", at(9, 30, c.day)), portal(), at(8, 0));
+    if (c.refused_with.empty()) {
+      EXPECT_TRUE(o.ok()) << describe(o);
+      continue;
+    }
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(o.error->code, ErrorCode::service_closed);
+    EXPECT_NE(o.error->message.find(c.refused_with), std::string::npos) << o.error->message;
+    static const char* const kDates[] = {"2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01"};
+    auto slots = h.engine.appointment_slots("B", kDates[c.day]);
+    ASSERT_TRUE(slots.ok());
+    EXPECT_EQ((*slots)["closed"], true);
+    EXPECT_TRUE((*slots)["slots"].empty());
   }
 }
 

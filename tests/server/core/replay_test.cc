@@ -343,6 +343,9 @@ HallConfig replay_config() {
   for (auto& w : c.windows)
     if (w.number == 3 || w.number == 5) w.idle_limit_min = 10;
   c.rules.holidays = {"2026-12-01"};
+  // The script spans Friday to Sunday: a hall that works every day books appointments on each
+  // of them, so every kind of event happens (days off are tested in appointments_test.cc).
+  c.rules.workdays = {0, 1, 2, 3, 4, 5, 6};
   return c;
 }
 

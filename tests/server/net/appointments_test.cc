@@ -245,8 +245,9 @@ TEST_F(AppointmentsTest, ARestartRemembersBookingsAndCapacity) {
   start_hall();
   const std::string first = book_code("b1", kBookingToken);
   const std::string second = book_code("b2", kBookingToken);
-  const std::string tomorrow =
-      book("b3", kBookingToken, kSlot + 24 * 60 * kMin).json()["appointment"].value("code", "");
+  // Monday: the hall does not work on the weekend in between.
+  const std::string monday =
+      book("b3", kBookingToken, kSlot + 3 * 24 * 60 * kMin).json()["appointment"].value("code", "");
   restart();
   EXPECT_EQ(book("b4", kBookingToken).status, 409);  // still full
   auto in = check_in("k1", first);
@@ -260,9 +261,43 @@ TEST_F(AppointmentsTest, ARestartRemembersBookingsAndCapacity) {
   EXPECT_EQ(one.json()["appointment"]["ticket"], in.json()["ticket"]["id"]);
   EXPECT_EQ(check_in("k3", first).status, 409);
   EXPECT_EQ(check_in("k4", second).status, 201);
-  auto next_day = check_in("k5", tomorrow);
+  auto next_day = check_in("k5", monday);
   EXPECT_EQ(next_day.status, 400) << next_day.body;
-  EXPECT_EQ(next_day.json()["error"]["message"], "appointment " + tomorrow + " is for 2026-11-28");
+  EXPECT_EQ(next_day.json()["error"]["message"], "appointment " + monday + " is for 2026-11-30");
+}
+
+// The hall works Monday to Friday (rules.workdays) and not on its holidays: no slot is booked
+// on those days, and the slots answer says why.
+TEST_F(AppointmentsTest, NoBookingOnAWeekendOrAHoliday) {
+  net::ServerOptions o;
+  o.clock = clock_.fn();
+  auto hall = small_hall([](HallConfig& c) {
+    for (auto& s : c.services)
+      if (s.code == "B") s.appointments = AppointmentConfig{30, 2, 7};
+    c.rules.holidays = {"2026-12-01"};
+  });
+  start(o, hall);
+  auto admin = login("admin", "admin-pass");
+  auto c = http();
+  constexpr TimeMs kDayMs = 24 * 60 * kMin;
+  auto saturday = c.post("/api/appointments", {{"request_id", "w1"}, {"service", "B"}, {"slot_start", kSlot + kDayMs}}, admin);
+  EXPECT_EQ(saturday.status, 409) << saturday.body;
+  EXPECT_EQ(saturday.json()["error"]["code"], "service_closed");
+  EXPECT_EQ(saturday.json()["error"]["message"], "the hall is closed on 2026-11-28 (Saturday): book a slot on a working day");
+  auto holiday = c.post("/api/appointments", {{"request_id", "w2"}, {"service", "B"}, {"slot_start", kSlot + 4 * kDayMs}}, admin);
+  EXPECT_EQ(holiday.status, 409) << holiday.body;
+  EXPECT_EQ(holiday.json()["error"]["message"], "the hall is closed on 2026-12-01 (a holiday): book a slot on a working day");
+  auto monday = c.post("/api/appointments", {{"request_id", "w3"}, {"service", "B"}, {"slot_start", kSlot + 3 * kDayMs}}, admin);
+  EXPECT_EQ(monday.status, 201) << monday.body;
+
+  auto sunday_slots = c.get("/api/appointments/slots?service=B&date=2026-11-29", admin);
+  ASSERT_EQ(sunday_slots.status, 200) << sunday_slots.body;
+  EXPECT_EQ(sunday_slots.json()["closed"], true);
+  EXPECT_EQ(sunday_slots.json()["reason"], "Sunday");
+  EXPECT_TRUE(sunday_slots.json()["slots"].empty());
+  auto monday_slots = c.get("/api/appointments/slots?service=B&date=2026-11-30", admin);
+  EXPECT_EQ(monday_slots.json()["closed"], false);
+  EXPECT_EQ(monday_slots.json()["slots"].size(), 48u);
 }
 
 }  // namespace

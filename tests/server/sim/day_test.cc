@@ -3,6 +3,9 @@
 // ratings; the server's reports must equal the sim's counts, and a perturbed count must not.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -12,6 +15,25 @@ namespace hallq::sim {
 namespace {
 
 namespace fs = std::filesystem;
+
+// `date` or the first working day of the hall after it: a simulated weekend would book no
+// appointments, and the test would run without them on two days of seven.
+std::string working_day_from(const std::string& date, const Rules& rules) {
+  using namespace std::chrono;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d) != 3) return date;
+  sys_days day = year_month_day{year{y}, month{m}, std::chrono::day{d}};
+  for (int i = 0; i < 30; ++i, day += days{1}) {
+    const year_month_day ymd{day};
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
+    const int wd = int(weekday{day}.c_encoding());
+    const bool works = std::find(rules.workdays.begin(), rules.workdays.end(), wd) != rules.workdays.end();
+    if (works && std::find(rules.holidays.begin(), rules.holidays.end(), text) == rules.holidays.end()) return text;
+  }
+  return date;
+}
 
 class SimulatedDay : public ::testing::Test {
  protected:
@@ -41,7 +63,7 @@ TEST_F(SimulatedDay, ReportsEqualTheSimsCountsAndAPerturbedCountIsCaught) {
   o.plan.seed = 11;
   o.plan.no_show_rate = 0.08;
   o.plan.transfer_rate = 0.08;
-  const std::string date = local_date_now(hall->rules.utc_offset_min);
+  const std::string date = working_day_from(local_date_now(hall->rules.utc_offset_min), hall->rules);
   ASSERT_EQ(server_.start(server_binary(), hall_path, dir_.string(), o.time_scale, date + "T08:55"), "");
   o.port = server_.port();
 
@@ -60,6 +82,8 @@ TEST_F(SimulatedDay, ReportsEqualTheSimsCountsAndAPerturbedCountIsCaught) {
   EXPECT_GT(no_show, 0);
   EXPECT_GT(transfers, 0);
   EXPECT_GT(rated, done / 2);
+  ASSERT_TRUE(r.tally.appointments.has_value()) << r.stats.appointments_note;
+  EXPECT_GT(r.tally.appointments->booked, 0) << r.stats.appointments_note;
   EXPECT_TRUE(r.comparison.ok()) << format_table(r.comparison) << r.comparison.problem;
   EXPECT_GT(r.comparison.rows.size(), 10u * 11u);
 
