@@ -663,55 +663,15 @@ json text_to_json(const LocalizedText& t) {
 
 bool is_empty(const LocalizedText& t) { return t.zh_cn.empty() && t.zh_tw.empty() && t.en.empty(); }
 
-// 1-based line and column (in characters) of the byte at `offset` in `text`.
-std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
-  offset = std::min(offset, text.size());
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < offset; ++i) {
-    auto b = static_cast<unsigned char>(text[i]);
-    if (b == '\n') {
-      ++line;
-      column = 1;
-    } else if ((b & 0xC0) != 0x80) {  // not a UTF-8 continuation byte
-      ++column;
-    }
-  }
-  return {line, column};
-}
 
 }  // namespace
 
 Result<HallConfig> parse_hall_config(const nlohmann::json& j) { return ConfigParser().run(j); }
 
 Result<HallConfig> load_hall_config(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr)
-    return make_error(ErrorCode::not_found, "cannot read " + path + ": " + std::strerror(errno));
-  std::string text;
-  char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  bool failed = std::ferror(f) != 0;
-  int err = errno;
-  std::fclose(f);
-  if (failed)
-    return make_error(ErrorCode::not_found, "cannot read " + path + ": " + std::strerror(err));
-
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.byte counts the bytes read, the offending one included.
-    auto [line, column] = line_and_column(text, e.byte == 0 ? 0 : e.byte - 1);
-    std::string detail = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ".
-    if (auto colon = detail.find(": "); colon != std::string::npos) detail.erase(0, colon + 2);
-    return make_error(ErrorCode::bad_request, path + ": invalid JSON at line " +
-                                                  std::to_string(line) + ", column " +
-                                                  std::to_string(column) + ": " + detail);
-  }
-  auto config = parse_hall_config(j);
+  auto j = load_json_file(path);
+  if (!j) return j.error();
+  auto config = parse_hall_config(*j);
   if (!config) return make_error(config.error().code, path + ": " + config.error().message);
   return config;
 }

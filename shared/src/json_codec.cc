@@ -1,6 +1,11 @@
 #include "hallq/json_codec.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <utility>
 
 namespace hallq {
 
@@ -472,6 +477,57 @@ Result<Event> event_from_json(const json& j) {
   nested("followup", followup_from_json, e.followup);
   nested("appointment", appointment_from_json, e.appointment);
   return finish(r, std::move(e));
+}
+
+// ---- files ------------------------------------------------------------------------------------
+
+namespace {
+// 1-based line and column (in characters) of the byte at `offset` in `text`.
+std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset; ++i) {
+    auto b = static_cast<unsigned char>(text[i]);
+    if (b == '\n') {
+      ++line;
+      column = 1;
+    } else if ((b & 0xC0) != 0x80) {  // not a UTF-8 continuation byte
+      ++column;
+    }
+  }
+  return {line, column};
+}
+}  // namespace
+
+Result<json> load_json_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr)
+    return make_error(ErrorCode::not_found, "cannot read " + path + ": " + std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  int err = errno;
+  std::fclose(f);
+  if (failed)
+    return make_error(ErrorCode::not_found, "cannot read " + path + ": " + std::strerror(err));
+
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.byte counts the bytes read, the offending one included.
+    auto [line, column] = line_and_column(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string detail = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: ".
+    if (auto colon = detail.find(": "); colon != std::string::npos) detail.erase(0, colon + 2);
+    return make_error(ErrorCode::bad_request, path + ": invalid JSON at line " +
+                                                  std::to_string(line) + ", column " +
+                                                  std::to_string(column) + ": " + detail);
+  }
+  return j;
 }
 
 }  // namespace hallq

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 
@@ -197,4 +198,20 @@ TEST(PrinterStream, TokeniserRejectsWhatThePrinterWouldMisprint) {
     hallq::printer::testing::print_stream(c.bytes, &err);
     EXPECT_NE(err.find(c.error), std::string::npos) << err;
   }
+}
+
+// An installer's typo in a layout or profile file is named by file, line and column, as the
+// hall file's are; a missing file says why it cannot be read.
+TEST(PrinterFiles, ABrokenFileIsNamedByLineAndColumn) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("hallq-printer-files-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "layout.json").string();
+  std::ofstream(path) << "{\n  \"width\": 48,\n  \"lines\": [\n    {\"text\": \"号码\",}\n  ]\n}\n";
+  auto l = load_layout(path);
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().message.rfind(path + ": invalid JSON at line 4, column 19: ", 0), 0u) << l.error().message;
+  auto p = load_profiles((dir / "missing.json").string());
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "cannot read " + (dir / "missing.json").string() + ": No such file or directory");
+  std::filesystem::remove_all(dir);
 }

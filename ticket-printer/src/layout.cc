@@ -4,8 +4,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -303,13 +301,9 @@ Result<TicketLayout> parse_layout(const json& j) {
 }
 
 Result<TicketLayout> load_layout(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::not_found, path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) return bad(path + ": not valid JSON");
-  auto r = parse_layout(j);
+  auto j = load_json_file(path);
+  if (!j) return j.error();
+  auto r = parse_layout(*j);
   if (!r) return make_error(r.error().code, path + r.error().message);
   return r;
 }

@@ -1,7 +1,5 @@
 #include "hallq/printer/profile.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "hallq/json_codec.h"
 
@@ -80,13 +78,9 @@ Result<std::vector<PrinterProfile>> parse_profiles(const json& j) {
 }
 
 Result<std::vector<PrinterProfile>> load_profiles(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::not_found, path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) return make_error(ErrorCode::bad_request, path + ": not valid JSON");
-  auto r = parse_profiles(j);
+  auto j = load_json_file(path);
+  if (!j) return j.error();
+  auto r = parse_profiles(*j);
   if (!r) return make_error(r.error().code, path + ": " + r.error().message);
   return r;
 }

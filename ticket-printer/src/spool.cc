@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "hallq/json_codec.h"
 
 namespace hallq::printer {
 
@@ -56,14 +56,11 @@ std::optional<SpoolJob> job_from(const json& j) {
   }
 }
 
+// A spool file that is gone or torn (a crash mid-write) reads as nothing.
 std::optional<json> read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
+  auto j = load_json_file(p.string());
+  if (!j) return std::nullopt;
+  return std::move(j).value();
 }
 
 void fsync_dir(const fs::path& dir) {

@@ -1,7 +1,5 @@
 #include "hallq/display/style.h"
 
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -114,13 +112,9 @@ Result<Style> parse_style(const json& j) {
 }
 
 Result<Style> load_style(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::not_found, path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) return make_error(ErrorCode::bad_request, path + ": not valid JSON");
-  auto s = parse_style(j);
+  auto j = load_json_file(path);
+  if (!j) return j.error();
+  auto s = parse_style(*j);
   if (!s) return make_error(ErrorCode::bad_request, path + ": " + s.error().message);
   return s;
 }

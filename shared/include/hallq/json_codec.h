@@ -35,6 +35,11 @@ Result<Alert> alert_from_json(const nlohmann::json& j);
 Result<Appointment> appointment_from_json(const nlohmann::json& j);
 Result<Event> event_from_json(const nlohmann::json& j);
 
+// Reads and parses a JSON file: the hall file, display styles, printer profiles, ticket layouts.
+// Errors: not_found "cannot read PATH: <why>"; bad_request "PATH: invalid JSON at line L, column
+// C: <what>", the line and column counted in characters.
+Result<nlohmann::json> load_json_file(const std::string& path);
+
 // Reading JSON objects field by field with the path of the first problem in the message.
 // Each reader marks the fields it consumed; finish() fails on any field left over.
 class JsonReader {
