@@ -193,6 +193,7 @@ class Use {
   Use(const Use&) = delete;
   Use& operator=(const Use&) = delete;
   Statement* operator->() { return &s_; }
+  Statement& operator*() { return s_; }
 
  private:
   Statement& s_;
@@ -708,36 +709,41 @@ struct Journal::Impl {
     }
   }
 
+  // Rows of (key, JSON body) from `q` into `out`, each body read by `from_json`; errors name the
+  // record ("ticket tk-1: ..."). With `key_of`, a record carries its key in its `key_field`,
+  // which must be the row's ("ticket tk-1: body has id 'tk-2'").
+  template <typename T>
+  Status read_bodies(Statement& q, const std::string& what, std::string_view reading,
+                     Result<T> (*from_json)(const nlohmann::json&), std::vector<T>& out,
+                     const std::string& (*key_of)(const T&) = nullptr, const char* key_field = "id") {
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      const std::string key(q.text(0));
+      auto j = nlohmann::json::parse(q.text(1), nullptr, false);
+      if (j.is_discarded()) return fail(what + " " + key, "body is not JSON");
+      auto record = from_json(j);
+      if (!record) return fail(what + " " + key, record.error().message);
+      if (key_of && key_of(*record) != key)
+        return fail(what + " " + key, std::string("body has ") + key_field + " '" + key_of(*record) + "'");
+      out.push_back(std::move(record).value());
+    }
+    if (rc != SQLITE_DONE) return fail(reading);
+    return ok_status();
+  }
+
   Result<core::EngineState> load() {
     core::EngineState st;
     if (auto s = read_meta(st); !s) return s.error();
     {
       Use q(select_tickets);
       q->bind(1, st.business_day);
-      int rc;
-      while ((rc = q->step()) == SQLITE_ROW) {
-        std::string id(q->text(0));
-        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
-        if (j.is_discarded()) return fail("ticket " + id, "body is not JSON");
-        auto t = ticket_from_json(j);
-        if (!t) return fail("ticket " + id, t.error().message);
-        if (t->id != id) return fail("ticket " + id, "body has id '" + t->id + "'");
-        st.tickets.push_back(std::move(t).value());
-      }
-      if (rc != SQLITE_DONE) return fail("read tickets");
+      auto id_of = [](const Ticket& t) -> const std::string& { return t.id; };
+      if (auto s = read_bodies<Ticket>(*q, "ticket", "read tickets", ticket_from_json, st.tickets, id_of); !s)
+        return s.error();
     }
     {
       Use q(select_windows);
-      int rc;
-      while ((rc = q->step()) == SQLITE_ROW) {
-        std::string number = std::to_string(q->int64(0));
-        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
-        if (j.is_discarded()) return fail("window " + number, "body is not JSON");
-        auto w = window_from_json(j);
-        if (!w) return fail("window " + number, w.error().message);
-        st.windows.push_back(std::move(w).value());
-      }
-      if (rc != SQLITE_DONE) return fail("read windows");
+      if (auto s = read_bodies<Window>(*q, "window", "read windows", window_from_json, st.windows); !s) return s.error();
     }
     {
       Use q(select_requests);
@@ -756,44 +762,21 @@ struct Journal::Impl {
     }
     {
       Use q(select_followups);
-      int rc;
-      while ((rc = q->step()) == SQLITE_ROW) {
-        std::string id(q->text(0));
-        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
-        if (j.is_discarded()) return fail("follow-up " + id, "body is not JSON");
-        auto f = followup_from_json(j);
-        if (!f) return fail("follow-up " + id, f.error().message);
-        st.followups.push_back(std::move(f).value());
-      }
-      if (rc != SQLITE_DONE) return fail("read follow-ups");
+      if (auto s = read_bodies<Followup>(*q, "follow-up", "read follow-ups", followup_from_json, st.followups); !s)
+        return s.error();
     }
     {
       Use q(select_alerts);
-      int rc;
-      while ((rc = q->step()) == SQLITE_ROW) {
-        std::string id(q->text(0));
-        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
-        if (j.is_discarded()) return fail("alert " + id, "body is not JSON");
-        auto a = alert_from_json(j);
-        if (!a) return fail("alert " + id, a.error().message);
-        st.alerts.push_back(std::move(a).value());
-      }
-      if (rc != SQLITE_DONE) return fail("read alerts");
+      if (auto s = read_bodies<Alert>(*q, "alert", "read alerts", alert_from_json, st.alerts); !s) return s.error();
     }
     {
       Use q(select_appointments);
       q->bind(1, st.business_day);
-      int rc;
-      while ((rc = q->step()) == SQLITE_ROW) {
-        std::string code(q->text(0));
-        auto j = nlohmann::json::parse(q->text(1), nullptr, false);
-        if (j.is_discarded()) return fail("appointment " + code, "body is not JSON");
-        auto a = appointment_from_json(j);
-        if (!a) return fail("appointment " + code, a.error().message);
-        if (a->code != code) return fail("appointment " + code, "body has code '" + a->code + "'");
-        st.appointments.push_back(std::move(a).value());
-      }
-      if (rc != SQLITE_DONE) return fail("read appointments");
+      auto code_of = [](const Appointment& a) -> const std::string& { return a.code; };
+      if (auto s = read_bodies<Appointment>(*q, "appointment", "read appointments", appointment_from_json,
+                                            st.appointments, code_of, "code");
+          !s)
+        return s.error();
     }
     return st;
   }

@@ -459,6 +459,12 @@ TEST_F(JournalTest, UnreadableTicketIsAnErrorNamingIt) {
     EXPECT_EQ(st.error().code, ErrorCode::internal);
     EXPECT_NE(st.error().message.find(c.error), std::string::npos) << st.error().message;
   }
+  // Another ticket's record in T3's row: readable, but not T3.
+  const std::string t2 = raw.one("SELECT body FROM tickets WHERE id = 'T2'");
+  ASSERT_FALSE(raw.exec("UPDATE tickets SET body = '" + t2 + "' WHERE id = 'T3'").has_value());
+  auto st = j->load_state();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("ticket T3: body has id 'T2'"), std::string::npos) << st.error().message;
 }
 
 TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
