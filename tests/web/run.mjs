@@ -420,11 +420,26 @@ test('hotkeys drive a whole visit: start, hold, call back, transfer with return,
   await freeWindow(4);
 });
 
-test('dropping and restoring the server shows the banner, then clears it; actions work again', async () => {
+// A waiting A ticket, and zhang's console at window 1 ready to call it.
+async function consoleWithATicket() {
   const tk = await issue('A');
   const page = await newPage();
   await clerkAt(page, 'zhang', 1);
   await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  return { tk, page };
+}
+
+// Once the console has resynced with the restarted server, its call reaches that server.
+async function callsOnTheRestartedServer(page, tk) {
+  await until(() => enabled(page, 'call-next'), 'call-next enabled again');
+  await button(page, 'call-next').click();
+  await until(async () => (await text(page, '#curNumber')) === tk.number, `${tk.number} on the console`);
+  equal((await windowOf(1)).current.number, tk.number, 'the call happened on the restarted server');
+  await freeWindow(1);
+}
+
+test('dropping and restoring the server shows the banner, then clears it; actions work again', async () => {
+  const { tk, page } = await consoleWithATicket();
   const port = server.port;
   await server.stop('SIGKILL');
   await page.waitForSelector('#banner:not([hidden])', { timeout: 5000 });
@@ -436,18 +451,11 @@ test('dropping and restoring the server shows the banner, then clears it; action
   // The session outlives the restart (sessions.sqlite): the console resyncs on its own.
   await page.waitForSelector('#banner', { state: 'hidden', timeout: 15000 });
   check(!(await page.locator('#reloginDialog').evaluate((d) => d.open)), 'no password asked after a restart');
-  await until(() => enabled(page, 'call-next'), 'call-next enabled again');
-  await button(page, 'call-next').click();
-  await until(async () => (await text(page, '#curNumber')) === tk.number, `${tk.number} on the console`);
-  equal((await windowOf(1)).current.number, tk.number, 'the call happened on the restarted server');
-  await freeWindow(1);
+  await callsOnTheRestartedServer(page, tk);
 });
 
 test('a session that ended while the server was down asks for the password, keeping the screen', async () => {
-  const tk = await issue('A');
-  const page = await newPage();
-  await clerkAt(page, 'zhang', 1);
-  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  const { tk, page } = await consoleWithATicket();
   const port = server.port;
   await server.stop('SIGKILL');
   // As if the session had expired: the restarted server knows no session of this console.
@@ -459,10 +467,7 @@ test('a session that ended while the server was down asks for the password, keep
   await page.fill('#reloginPassword', USERS.zhang);
   await page.click('#reloginSubmit');
   await page.waitForSelector('#banner', { state: 'hidden', timeout: 10000 });
-  await until(() => enabled(page, 'call-next'), 'call-next enabled again');
-  await button(page, 'call-next').click();
-  await until(async () => (await text(page, '#curNumber')) === tk.number, `${tk.number} on the console`);
-  await freeWindow(1);
+  await callsOnTheRestartedServer(page, tk);
 });
 
 const VIBRATE_SPY = () => {
