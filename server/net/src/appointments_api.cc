@@ -6,6 +6,7 @@
 
 #include "hallq/commands.h"
 #include "hallq/json_codec.h"
+#include "hallq/query_string.h"
 
 namespace hallq::net {
 
@@ -26,21 +27,14 @@ bool one_of(Role r, std::initializer_list<Role> roles) {
 Result<std::pair<std::string, std::string>> slots_query(std::string_view query) {
   std::string service, date;
   if (query.size() > 256) return make_error(ErrorCode::bad_request, "the query string is too long");
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view item = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (item.empty()) continue;
-    auto eq = item.find('=');
-    std::string_view key = item.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
-    if (key == "service") {
-      service = value;
-    } else if (key == "date") {
-      date = value;
+  for (const QueryParam& p : query_params(query)) {
+    if (p.key == "service") {
+      service = p.value;
+    } else if (p.key == "date") {
+      date = p.value;
     } else {
       return make_error(ErrorCode::bad_request,
-                        "unknown query parameter \"" + std::string(key) + "\": use service and date");
+                        "unknown query parameter \"" + std::string(p.key) + "\": use service and date");
     }
   }
   bool good_service = !service.empty() && service.size() <= 2;

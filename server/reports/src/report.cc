@@ -5,6 +5,8 @@
 #include <cmath>
 #include <map>
 
+#include "hallq/query_string.h"
+
 namespace hallq::reports {
 
 using nlohmann::json;
@@ -81,25 +83,14 @@ Result<ReportQuery> parse_report_query(std::string_view qs, QueryKind kind) {
   const char* allowed = summary ? "from, to, by, format" : "from, to";
   if (qs.size() > 1024) return bad("the query string is longer than 1024 bytes");
   std::map<std::string, std::string> params;
-  std::size_t i = 0;
-  while (i <= qs.size() && !qs.empty()) {
-    std::size_t j = qs.find('&', i);
-    if (j == std::string_view::npos) j = qs.size();
-    std::string_view part = qs.substr(i, j - i);
-    i = j + 1;
-    if (part.empty()) {
-      if (j >= qs.size()) break;
-      continue;
-    }
-    std::size_t eq = part.find('=');
-    auto key = percent_decode(part.substr(0, eq));
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
-    if (!key || !value) return bad("the query string has a bad %-escape in " + shown(part));
+  for (const QueryParam& p : query_params(qs)) {
+    auto key = percent_decode(p.key);
+    auto value = percent_decode(p.value);
+    if (!key || !value) return bad("the query string has a bad %-escape in " + shown(p.item));
     if (*key != "from" && *key != "to" && (!summary || (*key != "by" && *key != "format")))
       return bad("unknown parameter " + shown(*key) + ": use " + allowed);
     if (params.count(*key)) return bad("parameter " + *key + " is given twice");
     params.emplace(*key, *value);
-    if (j >= qs.size()) break;
   }
   ReportQuery q;
   for (const char* name : {"from", "to"}) {

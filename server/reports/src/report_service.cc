@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "hallq/query_string.h"
+
 namespace hallq::reports {
 
 namespace {
@@ -87,17 +89,10 @@ ReportAnswer ReportService::answer(const std::string& what, const std::string& q
   std::string date;
   if (day) {
     // day?date=YYYY-MM-DD: the one parameter, required.
-    std::string_view rest = query;
-    while (!rest.empty()) {
-      auto amp = rest.find('&');
-      std::string_view pair = rest.substr(0, amp);
-      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-      if (pair.empty()) continue;
-      auto eq = pair.find('=');
-      std::string_view key = pair.substr(0, eq), value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-      if (key != "date")
-        return error_answer(make_error(ErrorCode::bad_request, "unknown parameter \"" + std::string(key) + "\" (day takes date=YYYY-MM-DD)"));
-      date = std::string(value);
+    for (const QueryParam& p : query_params(query)) {
+      if (p.key != "date")
+        return error_answer(make_error(ErrorCode::bad_request, "unknown parameter \"" + std::string(p.key) + "\" (day takes date=YYYY-MM-DD)"));
+      date = std::string(p.value);
     }
     if (!day_number(date))
       return error_answer(make_error(ErrorCode::bad_request, "date: want a business day as YYYY-MM-DD, got \"" + date + "\""));
