@@ -2,14 +2,17 @@
 # Runs the measurements behind docs/benchmarks.md, each against a fresh server on an empty day,
 # and keeps each report (JSON) and the server's log in OUT (default /tmp/hallq-bench-results).
 #
-#   server/bench/run_goals.sh [--build DIR] [--out DIR] [--nodelay] [GOAL...]
+#   server/bench/run_goals.sh [--build DIR] [--out DIR] [--nodelay] [--data-root DIR] [GOAL...]
 #
 # GOAL is any of: displays-1k displays-10k tickets tickets-http tickets-single rss (default: all). With
-# --nodelay the servers run with TCP_NODELAY preloaded (a diagnostic; see the docs).
+# --nodelay the servers run with TCP_NODELAY preloaded (a diagnostic; see the docs). --data-root
+# puts the servers' data directories elsewhere than /tmp: /dev/shm (tmpfs) takes the disk's fsync
+# out of the measurement, a diagnostic that separates the disk's stalls from the CPU's part.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="$root/build/h5"
 out=/tmp/hallq-bench-results
+data_root=/tmp
 server_args=()
 goals=()
 while [[ $# -gt 0 ]]; do
@@ -17,6 +20,7 @@ while [[ $# -gt 0 ]]; do
     --build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --nodelay) server_args+=(--nodelay); shift ;;
+    --data-root) data_root=$2; shift 2 ;;
     *) goals+=("$1"); shift ;;
   esac
 done
@@ -29,13 +33,13 @@ ulimit -n "$(ulimit -Hn)"
 run() {  # run NAME BENCH-ARGS...
   local name=$1; shift
   local port pid
-  read -r port pid < <("$root/server/bench/start_server.sh" --build "$build" --data "/tmp/hallq-bench-$name" "${server_args[@]}")
+  read -r port pid < <("$root/server/bench/start_server.sh" --build "$build" --data "$data_root/hallq-bench-$name" "${server_args[@]}")
   echo "== $name (server pid $pid, port $port; load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   "$bench" --server "127.0.0.1:$port" --server-pid "$pid" --config "$hall" --label "$name" --json "$@" \
     >"$out/$name.json" || true
   kill "$pid"
   wait "$pid" 2>/dev/null || true
-  cp "/tmp/hallq-bench-$name.log" "$out/$name.server.log"
+  cp "$data_root/hallq-bench-$name.log" "$out/$name.server.log"
   python3 - "$out/$name.json" <<'EOF' >&2 || true
 import json, sys
 r = json.load(open(sys.argv[1]))
