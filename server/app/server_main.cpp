@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
       start = *parsed;
     }
     auto origin = steady_clock::now();
+    options.clock_rate = time_scale;
     options.clock = [start, origin, time_scale]() -> hallq::TimeMs {
       double elapsed_ms = duration<double, std::milli>(steady_clock::now() - origin).count();
       return start + hallq::TimeMs(elapsed_ms * time_scale);

@@ -2,8 +2,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <future>
 #include <thread>
 #include <set>
@@ -35,6 +37,7 @@ Hall::Hall(asio::io_context& io, std::shared_ptr<const HallConfig> config, core:
       engine_(config_, ids),
       timer_(strand_) {
   if (!options_.clock) options_.clock = system_now;
+  if (!(options_.clock_rate > 0)) options_.clock_rate = 1;
 }
 
 Hall::~Hall() { stop(); }
@@ -62,11 +65,13 @@ void Hall::start() {
 
 void Hall::arm_timer() {
   if (stopped_) return;
-  // Wake at the next deadline (day end, overdue alert), and at least once a second so that a
-  // clock jump, or a test's fake clock moved by hand, is noticed within a second.
+  // Wake at the next deadline (day end, overdue alert), and at least once a real second so that
+  // a clock jump, or a test's fake clock moved by hand, is noticed within a second. Deadlines
+  // are in hall time: on a simulated day's faster clock they come sooner in real time.
   TimeMs t = now();
-  TimeMs wait = std::clamp<TimeMs>(engine_.next_deadline(t) - t, 10, 1'000);
-  timer_.expires_after(std::chrono::milliseconds(wait));
+  const double until = double(engine_.next_deadline(t) - t) / options_.clock_rate;
+  const auto wait = std::chrono::milliseconds(TimeMs(std::clamp(std::ceil(until), 10.0, 1'000.0)));
+  timer_.expires_after(wait);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
     auto outcome = engine_.tick(now());

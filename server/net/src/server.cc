@@ -96,6 +96,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
   HallOptions hall_options;
   hall_options.max_pending = options.max_pending_commands;
   hall_options.clock = options.clock;
+  hall_options.clock_rate = options.clock_rate;
   auto hall = Hall::open(impl->io, config, std::move(*journal), *ctx.options.ids, hall_options, ctx.metrics);
   if (!hall) return hall.error();
   ctx.hall = std::move(*hall);

@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <map>
+#include <thread>
 
 #include "server_fixture.h"
 
@@ -262,6 +264,42 @@ TEST_F(QualityTest, AnOverdueWaitIsPushedKeptAcrossARestartAndCleared) {
             (std::vector<std::string>{"alert_raised", "alert_cleared"}));
   EXPECT_EQ(journal("SELECT ticket_id FROM events WHERE type = 'alert_raised'"), std::vector<std::string>{id});
   server_.reset();
+}
+
+// A simulated day (--time-scale) runs the hall's clock faster than real time; its alerts must
+// still be raised when they fall due, not at the timer's next once-a-second look (which at 600x
+// is ten hall minutes later). Three waits fall due a third of a real second apart: a timer that
+// only looked once a second could not catch more than one of them on time.
+TEST_F(QualityTest, AFasterHallClockRaisesAlertsOnTime) {
+  constexpr double kRate = 600;
+  const TimeMs start_at = 1795744800000;  // Friday 10:00 in the hall
+  const auto origin = std::chrono::steady_clock::now();
+  net::ServerOptions o;
+  o.clock = [start_at, origin] {
+    return start_at + TimeMs(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - origin).count() * kRate);
+  };
+  o.clock_rate = kRate;
+  start(o);
+  client::WsClient board;
+  hello(board, kDisplayToken);
+  std::map<std::string, TimeMs> due;  // ticket id -> when its 30 minutes' wait is up
+  for (const char* rid : {"k1", "k2", "k3"}) {
+    auto r = http().post("/api/tickets", {{"request_id", rid}, {"service", "A"}}, kKioskToken);
+    ASSERT_EQ(r.status, 201) << r.body;
+    due[r.json()["ticket"]["id"]] = r.json()["ticket"]["issued_at"].get<TimeMs>() + 30 * 60'000;
+    std::this_thread::sleep_for(340ms);
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto raised = next_event(board, "alert_raised");
+    ASSERT_TRUE(raised.has_value());
+    const json& alert = (*raised)["alert"];
+    const std::string id = alert["id"].get<std::string>().substr(2);  // "W-" + ticket id
+    ASSERT_TRUE(due.count(id)) << alert.dump();
+    const TimeMs late = alert["raised_at"].get<TimeMs>() - due[id];
+    EXPECT_GE(late, 0) << alert.dump();
+    // 0.2 real seconds of slack for a busy machine; the old once-a-second look was up to 600 s late.
+    EXPECT_LE(late, TimeMs(0.2 * kRate * 1000)) << "alert " << i << " came " << late / 1000 << " hall seconds late";
+  }
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ class Subscriber {
 struct HallOptions {
   std::size_t max_pending = 20000;  // commands waiting for their commit; more are told "busy"
   std::function<TimeMs()> clock;    // defaults to the system clock
+  double clock_rate = 1;            // hall ms per real ms (the timer waits real time)
 };
 
 class Hall {

@@ -34,6 +34,7 @@ struct ServerOptions {
   std::size_t max_connections = 20000;          // beyond this, new connections are closed
   std::size_t max_pending_commands = 20000;     // commit queue bound; beyond: 503 busy
   std::function<TimeMs()> clock;                // tests pass a fake; default system clock
+  double clock_rate = 1;                        // hall ms per real ms: a simulated day (--time-scale) runs faster
   // The hall file PUT /api/config writes back (atomically, keeping FILE.bak). Empty: the
   // configuration can be viewed but not edited. The file must hold the configuration passed
   // to create(), before config_overlay.
