@@ -24,7 +24,7 @@ void usage(std::FILE* out) {
                "  --listen H:P      address to serve (default 127.0.0.1:8080; port 0 picks a free one)\n"
                "  --web DIR         static web pages (default %s/web)\n"
                "  --threads N       I/O threads (default 2)\n"
-               "  --always-open     issue tickets at any hour (demos, tests)\n"
+               "  --always-open     issue tickets at any hour of any day (demos, tests)\n"
                "  --time-scale N    the hall's clock runs N times faster than real time (1..10000;\n"
                "                    simulations: hallq-sim); default 1\n"
                "  --start-time T    the hall's clock starts at T, local hall time YYYY-MM-DDTHH:MM;\n"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -122,6 +123,26 @@ bool is_date(std::string_view s) {
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
 }
+
+}  // namespace
+
+int weekday_of(std::string_view date) {
+  auto num = [&](std::size_t from, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = from; i < from + len; ++i) v = v * 10 + (date[i] - '0');
+    return v;
+  };
+  const std::chrono::year_month_day ymd{std::chrono::year(num(0, 4)), std::chrono::month(unsigned(num(5, 2))),
+                                        std::chrono::day(unsigned(num(8, 2)))};
+  return int(std::chrono::weekday(std::chrono::sys_days(ymd)).c_encoding());
+}
+
+const char* weekday_name(int weekday) {
+  static constexpr const char* kNames[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+  return weekday >= 0 && weekday <= 6 ? kNames[weekday] : "?";
+}
+
+namespace {
 
 std::optional<DeviceKind> device_kind_from_string(std::string_view s) {
   for (auto k : {DeviceKind::kiosk, DeviceKind::display, DeviceKind::printer, DeviceKind::evaluator,
@@ -559,6 +580,7 @@ class ConfigParser {
         int(r.integer("followup_working_days", false, 1, 365, x.followup_working_days));
     const json* holidays = r.child("holidays", false);
     const json* workdays = r.child("workdays", false);
+    const json* extra_workdays = r.child("extra_workdays", false);
     const json* ranking = r.child("ranking", false);
     if (!finish(r)) return;
     if (ranking != nullptr) {
@@ -596,24 +618,35 @@ class ConfigParser {
       }
     }
 
-    std::string holidays_path = path + "/holidays";
-    if (!array(holidays, holidays_path, kMaxHolidays, "holidays")) return;
-    if (holidays != nullptr) {
-      std::map<std::string, std::string> seen_days;
-      for (std::size_t i = 0; i < holidays->size(); ++i) {
-        std::string item = at(holidays_path, i);
-        const json& h = (*holidays)[i];
-        if (!h.is_string() || !is_date(h.get_ref<const std::string&>())) {
-          fail(item, "must be a date \"YYYY-MM-DD\" (years 2000 to 2199)");
-          return;
-        }
+    // Dates: public holidays (days off on workdays) and make-up working days (调休: a weekend day
+    // worked in exchange for a longer holiday). A date may be one or the other, not both.
+    std::map<std::string, std::string> seen_days;  // date -> where it was first named
+    auto dates = [&](const json* list, const std::string& list_path, const char* noun,
+                     std::vector<std::string>& out) {
+      if (!array(list, list_path, kMaxHolidays, noun)) return false;
+      if (list == nullptr) return true;
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        std::string item = at(list_path, i);
+        const json& h = (*list)[i];
+        if (!h.is_string() || !is_date(h.get_ref<const std::string&>()))
+          return fail(item, "must be a date \"YYYY-MM-DD\" (years 2000 to 2199)");
         const std::string& day = h.get_ref<const std::string&>();
-        if (auto it = seen_days.find(day); it != seen_days.end()) {
-          fail(item, "duplicate holiday " + in_quotes(day) + " (first at " + it->second + ")");
-          return;
-        }
+        if (auto it = seen_days.find(day); it != seen_days.end())
+          return fail(item, "duplicate day " + in_quotes(day) + " (first at " + it->second + ")");
         seen_days.emplace(day, item);
-        x.holidays.push_back(day);
+        out.push_back(day);
+      }
+      return true;
+    };
+    if (!dates(holidays, path + "/holidays", "holidays", x.holidays)) return;
+    const std::string extra_path = path + "/extra_workdays";
+    if (!dates(extra_workdays, extra_path, "extra working days", x.extra_workdays)) return;
+    for (std::size_t i = 0; i < x.extra_workdays.size(); ++i) {
+      const int wd = weekday_of(x.extra_workdays[i]);
+      if (std::find(x.workdays.begin(), x.workdays.end(), wd) != x.workdays.end()) {
+        fail(at(extra_path, i), in_quotes(x.extra_workdays[i]) + " is a " + weekday_name(wd) +
+                                    ", already a working day (rules.workdays)");
+        return;
       }
     }
 
@@ -750,6 +783,7 @@ nlohmann::json hall_config_to_json(const HallConfig& c) {
                           {"min_cases", x.ranking.min_cases}}}};
   if (!x.holidays.empty()) rules["holidays"] = x.holidays;
   if (x.workdays != Rules{}.workdays) rules["workdays"] = x.workdays;
+  if (!x.extra_workdays.empty()) rules["extra_workdays"] = x.extra_workdays;
 
   json j{{"id", c.id},
          {"name", text_to_json(c.name)},

@@ -530,6 +530,16 @@ std::vector<Mutation> mutations() {
       {"workday 7", [](json& j) { j["rules"]["workdays"] = {1, 2, 7}; }, "/rules/workdays/2"},
       {"workday a name", [](json& j) { j["rules"]["workdays"] = {"Monday"}; }, "/rules/workdays/0"},
       {"workday duplicated", [](json& j) { j["rules"]["workdays"] = {1, 2, 1}; }, "/rules/workdays/2"},
+      {"extra workday not a date", [](json& j) { j["rules"]["extra_workdays"] = {"2026-10-10", "Saturday"}; },
+       "/rules/extra_workdays/1"},
+      {"extra workday that is also a holiday",
+       [](json& j) {
+         j["rules"]["holidays"] = {"2026-10-01", "2026-10-10"};
+         j["rules"]["extra_workdays"] = {"2026-10-10"};
+       },
+       "/rules/extra_workdays/0"},
+      {"extra workday on a workday (a Thursday)", [](json& j) { j["rules"]["extra_workdays"] = {"2026-10-01"}; },
+       "/rules/extra_workdays/0"},
   };
 }
 
@@ -615,21 +625,56 @@ TEST(HallConfigTest, DeviceKindNames) {
 namespace hallq {
 namespace {
 
+// 调休: the weekend days a hall works to make a public holiday longer. The messages say which
+// rule the date collides with.
+TEST(HallConfigTest, ExtraWorkdaysSayWhatTheyCollideWith) {
+  EXPECT_EQ(weekday_of("2026-10-10"), 6);  // a Saturday
+  EXPECT_EQ(weekday_of("2026-09-27"), 0);  // a Sunday
+  EXPECT_EQ(weekday_of("2028-02-29"), 2);
+  EXPECT_STREQ(weekday_name(4), "Thursday");
+
+  json j = read_json(kSmallPath);
+  j["rules"]["extra_workdays"] = {"2026-10-01"};
+  auto on_a_workday = parse_hall_config(j);
+  ASSERT_FALSE(on_a_workday.ok());
+  EXPECT_EQ(on_a_workday.error().message,
+            "/rules/extra_workdays/0: \"2026-10-01\" is a Thursday, already a working day (rules.workdays)");
+
+  j["rules"]["holidays"] = {"2026-10-01", "2026-10-10"};
+  j["rules"]["extra_workdays"] = {"2026-10-10"};
+  auto also_a_holiday = parse_hall_config(j);
+  ASSERT_FALSE(also_a_holiday.ok());
+  EXPECT_EQ(also_a_holiday.error().message,
+            "/rules/extra_workdays/0: duplicate day \"2026-10-10\" (first at /rules/holidays/1)");
+
+  // A hall that works Saturdays anyway has no use for a Saturday as an extra day.
+  j["rules"].erase("holidays");
+  j["rules"]["workdays"] = {1, 2, 3, 4, 5, 6};
+  auto saturday_hall = parse_hall_config(j);
+  ASSERT_FALSE(saturday_hall.ok());
+  EXPECT_NE(saturday_hall.error().message.find("is a Saturday, already a working day"), std::string::npos)
+      << saturday_hall.error().message;
+}
+
 TEST(HallConfigTest, FollowupRulesParseAndRoundTrip) {
   json j = read_json(kSmallPath);
   j["rules"]["followup_working_days"] = 10;
   j["rules"]["holidays"] = {"2026-10-01", "2028-02-29"};
+  j["rules"]["extra_workdays"] = {"2026-09-27", "2026-10-10"};  // a Sunday and a Saturday (调休)
   auto hall = parse_hall_config(j);
   ASSERT_TRUE(hall.ok()) << hall.error().message;
   EXPECT_EQ(hall->rules.followup_working_days, 10);
   EXPECT_EQ(hall->rules.holidays, (std::vector<std::string>{"2026-10-01", "2028-02-29"}));
+  EXPECT_EQ(hall->rules.extra_workdays, (std::vector<std::string>{"2026-09-27", "2026-10-10"}));
   auto again = parse_hall_config(hall_config_to_json(*hall));
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(*again, *hall);
   EXPECT_EQ(Rules{}.followup_working_days, 15);  // the national rules' default
+  EXPECT_TRUE(Rules{}.extra_workdays.empty());
   EXPECT_EQ(Rules{}.workdays, (std::vector<int>{1, 2, 3, 4, 5}));  // Monday to Friday
 
   // A hall open on Saturday mornings says so; the default is not written out.
+  j["rules"].erase("extra_workdays");  // a Saturday among them would now be refused
   j["rules"]["workdays"] = {6, 1, 2, 3, 4, 5};
   auto saturdays = parse_hall_config(j);
   ASSERT_TRUE(saturdays.ok()) << saturdays.error().message;

@@ -21,10 +21,6 @@ constexpr int kCodeTries = 32;
 
 Error err(ErrorCode code, std::string message) { return make_error(code, std::move(message)); }
 
-std::int64_t local_days(const Rules& r, TimeMs t) {
-  return floor_div(t + r.utc_offset_min * kMinuteMs, kDayMs);
-}
-
 // Howard Hinnant's days_from_civil; -1 sentinel handled by the caller's date check.
 std::int64_t days_from_civil(int y, int m, int d) {
   y -= m <= 2;

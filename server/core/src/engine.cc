@@ -266,6 +266,13 @@ struct Run {
       return err(ErrorCode::bad_request, "an appointment ticket needs appointment_at");
     if (c.cls != TicketClass::appointment && c.appointment_at)
       return err(ErrorCode::bad_request, "appointment_at is only for appointment tickets");
+    if (rules.enforce_opening_hours) {
+      // The same days off as appointments (rules.workdays, holidays, extra_workdays).
+      const std::int64_t today = local_days(rules, now);
+      if (auto off = s.day_off(today))
+        return err(ErrorCode::service_closed, "the hall is closed today, " + civil_date(today) + " (" + *off +
+                                                  "): tickets are issued on working days");
+    }
     if (rules.enforce_opening_hours && !svc->hours.empty()) {
       const int minute = local_minute_of_day(rules, now);
       bool open = false;
@@ -762,6 +769,7 @@ HallState::HallState(std::shared_ptr<const HallConfig> c, TicketIds& i)
   }
   notice = config->notice;
   holidays.insert(config->rules.holidays.begin(), config->rules.holidays.end());
+  extra_workdays.insert(config->rules.extra_workdays.begin(), config->rules.extra_workdays.end());
 }
 
 Engine::Engine(std::shared_ptr<const HallConfig> config, TicketIds& ids)

@@ -37,6 +37,8 @@ int weekday(std::int64_t days);
 std::string business_day_at(const Rules& rules, TimeMs now);
 // First instant after `now` that belongs to the next business day.
 TimeMs next_day_start(const Rules& rules, TimeMs now);
+// The local calendar day (days since 1970-01-01; not shifted by the reset hour).
+std::int64_t local_days(const Rules& rules, TimeMs t);
 // Minutes after local midnight (not shifted by the reset hour): what opening hours compare.
 int local_minute_of_day(const Rules& rules, TimeMs now);
 // Days since 1970-01-01 of a "YYYY-MM-DD" (years 2000..2199), or nullopt (appointments.cc).
@@ -160,6 +162,7 @@ struct HallState {
   TicketIds& ids;
   std::vector<std::string> service_order;  // config order
   std::set<std::string> holidays;          // rules.holidays
+  std::set<std::string> extra_workdays;    // rules.extra_workdays
 
   // ---- state
   std::uint64_t last_seq = 0;
@@ -232,7 +235,7 @@ struct HallState {
   void settle_alerts(Outcome& out, std::size_t from, TimeMs now);
   TimeMs followup_due(TimeMs opened) const;
   // Why the hall does not work on this local day ("Sunday", "a holiday"), or nullopt on a
-  // working day: rules.workdays and rules.holidays.
+  // working day: rules.workdays, rules.holidays and rules.extra_workdays.
   std::optional<std::string> day_off(std::int64_t day) const;
 
   // ---- appointments.cc (预约). Kept: every appointment from the business day on, plus older

@@ -198,10 +198,12 @@ void HallState::settle_alerts(Outcome& out, std::size_t from, TimeMs now) {
 }
 
 std::optional<std::string> HallState::day_off(std::int64_t day) const {
-  static constexpr const char* kNames[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
   const auto& work = config->rules.workdays;
   const int wd = weekday(day);
-  if (std::find(work.begin(), work.end(), wd) == work.end()) return std::string(kNames[wd]);
+  if (std::find(work.begin(), work.end(), wd) == work.end()) {
+    if (!extra_workdays.empty() && extra_workdays.count(civil_date(day))) return std::nullopt;  // 调休
+    return std::string(weekday_name(wd));
+  }
   if (!holidays.empty() && holidays.count(civil_date(day))) return std::string("a holiday");
   return std::nullopt;
 }

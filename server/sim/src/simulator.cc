@@ -277,7 +277,8 @@ class Day {
       return;
     }
     if (json p = probe.json(); p.value("closed", false)) {
-      // A weekend or a holiday: the hall books no slots that day (rules.workdays, holidays).
+      // A weekend or a holiday: the hall books no slots that day (rules.workdays, holidays,
+      // extra_workdays).
       result.stats.appointments_note = "none: the hall is closed for appointments on " + business_day_ + " (" +
                                        p.value("reason", std::string()) + ")";
       log("appointments %s", result.stats.appointments_note.c_str());

@@ -126,6 +126,9 @@ struct Rules {
   // follow-up working days counted on these days only, holidays excepted.
   std::vector<int> workdays{1, 2, 3, 4, 5};
   std::vector<std::string> holidays;  // "YYYY-MM-DD" days off on workdays (public holidays)
+  // "YYYY-MM-DD" days worked although their weekday is not a workday: 调休, the Saturday or
+  // Sunday worked to make a public holiday longer.
+  std::vector<std::string> extra_workdays;
   friend bool operator==(const Rules&, const Rules&) = default;
 };
 
@@ -155,5 +158,10 @@ Result<HallConfig> parse_hall_config(const nlohmann::json& j);
 Result<HallConfig> load_hall_config(const std::string& path);
 // The inverse of parse_hall_config: parse_hall_config(to_json(c)) == c.
 nlohmann::json hall_config_to_json(const HallConfig& c);
+
+// The weekday of a valid "YYYY-MM-DD" (0 = Sunday ... 6 = Saturday, as rules.workdays) and its
+// English name.
+int weekday_of(std::string_view date);
+const char* weekday_name(int weekday);
 
 }  // namespace hallq

@@ -112,6 +112,7 @@ TEST(CoreAppointments, DaysOffBookNothing) {
     std::vector<std::string> holidays;
     int day;                   // days after 2026-11-27
     std::string refused_with;  // empty: books
+    std::vector<std::string> extra_workdays = {};
   };
   const std::vector<Case> cases{
       {"Friday", {1, 2, 3, 4, 5}, {}, 0, ""},
@@ -121,12 +122,15 @@ TEST(CoreAppointments, DaysOffBookNothing) {
       {"a holiday on a Tuesday", {1, 2, 3, 4, 5}, {"2026-12-01"}, 4, "the hall is closed on 2026-12-01 (a holiday)"},
       {"a hall open on Saturdays", {1, 2, 3, 4, 5, 6}, {}, 1, ""},
       {"a hall closed on Mondays", {0, 2, 3, 4, 5, 6}, {}, 3, "(Monday)"},
+      {"a Saturday worked for a holiday (调休)", {1, 2, 3, 4, 5}, {"2026-12-01"}, 1, "", {"2026-11-28"}},
+      {"the Sunday after it is still off", {1, 2, 3, 4, 5}, {}, 2, "(Sunday)", {"2026-11-28"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
     HallConfig config = appointment_config();
     config.rules.workdays = c.workdays;
     config.rules.holidays = c.holidays;
+    config.rules.extra_workdays = c.extra_workdays;
     Hall h(config);
     Outcome o = h.run(book("B", at(9, 30, c.day)), portal(), at(8, 0));
     if (c.refused_with.empty()) {

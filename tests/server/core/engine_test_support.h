@@ -58,6 +58,7 @@ inline HallConfig make_config() {
   c.rules.utc_offset_min = 8 * 60;
   c.rules.reset_hour = 0;
   c.rules.enforce_opening_hours = true;
+  c.rules.workdays = {0, 1, 2, 3, 4, 5, 6};  // every day: the tests of days off name theirs
   c.rules.priority_reasons = {{"elderly", {"老年人", "", "Elderly"}}, {"disabled", {"残疾人", "", ""}}};
   c.rules.aging_min = 45;
   c.rules.appointment_early_min = 30;

@@ -104,6 +104,44 @@ TEST(CoreNumbering, OpeningHours) {
   EXPECT_TRUE(h.run(issue("A"), kiosk(), at(23, 59)).ok());  // no hours: all day
 }
 
+// 2026-11-27 is a Friday. On a day off the hall issues no tickets at all, whatever a service's
+// hours say: the same days off as appointments.
+TEST(CoreNumbering, NoTicketsOnDaysOff) {
+  struct Case {
+    std::string what;
+    int day;  // days after 2026-11-27
+    bool enforce;
+    std::vector<std::string> holidays, extra_workdays;
+    std::string refused_with;  // empty: issued
+  };
+  const std::vector<Case> cases{
+      {"Friday", 0, true, {}, {}, ""},
+      {"Saturday", 1, true, {}, {}, "the hall is closed today, 2026-11-28 (Saturday): tickets are issued on working days"},
+      {"Sunday", 2, true, {}, {}, "2026-11-29 (Sunday)"},
+      {"a holiday Monday", 3, true, {"2026-11-30"}, {}, "2026-11-30 (a holiday)"},
+      {"a Saturday worked for a holiday (调休)", 1, true, {"2026-11-30"}, {"2026-11-28"}, ""},
+      {"Saturday, opening hours not enforced (--always-open)", 1, false, {}, {}, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    HallConfig config = make_config();
+    config.rules.enforce_opening_hours = c.enforce;
+    config.rules.workdays = {1, 2, 3, 4, 5};
+    config.rules.holidays = c.holidays;
+    config.rules.extra_workdays = c.extra_workdays;
+    Hall h(config);
+    Outcome o = h.run(issue("A"), kiosk(), at(10, 0, c.day));  // A has no hours: open all day
+    if (c.refused_with.empty()) {
+      EXPECT_TRUE(o.ok()) << describe(o);
+      continue;
+    }
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(o.error->code, ErrorCode::service_closed);
+    EXPECT_NE(o.error->message.find(c.refused_with), std::string::npos) << o.error->message;
+    for (const Event& e : o.events) EXPECT_NE(e.type, EventType::ticket_issued);  // a rollover at most
+  }
+}
+
 TEST(CoreNumbering, ClassRules) {
   Hall h;
   struct {

@@ -12,6 +12,7 @@ namespace {
 // Window 3 alarms after 10 idle minutes; the others never do. A waits 30, serves 20 minutes.
 HallConfig quality_config() {
   HallConfig c = make_config();
+  c.rules.workdays = {1, 2, 3, 4, 5};  // follow-ups count working days: Monday to Friday
   for (auto& w : c.windows)
     if (w.number == 3) w.idle_limit_min = 10;
   return c;
@@ -334,6 +335,7 @@ TEST(CoreQuality, FollowupDeadlinesCountWorkingDays) {
     std::vector<std::string> holidays;
     int rated_day;  // days after Friday 2026-11-27
     int due_day;
+    std::vector<std::string> extra_workdays = {};
   };
   const std::vector<Case> cases = {
       {"Friday + 1 is Monday", 1, {}, 0, 3},
@@ -345,12 +347,15 @@ TEST(CoreQuality, FollowupDeadlinesCountWorkingDays) {
       {"holidays inside the span", 5, {"2026-12-01", "2026-12-03"}, 0, 11},
       {"a holiday on a Saturday changes nothing", 1, {"2026-11-28"}, 0, 3},
       {"15 days over New Year", 15, {"2027-01-01"}, 32, 54},
+      {"a worked Saturday (调休) counts", 1, {}, 0, 1, {"2026-11-28"}},
+      {"a holiday Monday made up on Sunday", 2, {"2026-11-30"}, 0, 4, {"2026-11-29"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     HallConfig config = quality_config();
     config.rules.followup_working_days = c.working_days;
     config.rules.holidays = c.holidays;
+    config.rules.extra_workdays = c.extra_workdays;
     config.rules.enforce_opening_hours = false;
     Hall h(config);
     const TimeMs t = at(10, 30, c.rated_day);

@@ -274,6 +274,7 @@ TEST_F(AppointmentsTest, NoBookingOnAWeekendOrAHoliday) {
   auto hall = small_hall([](HallConfig& c) {
     for (auto& s : c.services)
       if (s.code == "B") s.appointments = AppointmentConfig{30, 2, 7};
+    c.rules.workdays = {1, 2, 3, 4, 5};
     c.rules.holidays = {"2026-12-01"};
   });
   start(o, hall);

@@ -29,7 +29,8 @@ std::string working_day_from(const std::string& date, const Rules& rules) {
     char text[16];
     std::snprintf(text, sizeof text, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
     const int wd = int(weekday{day}.c_encoding());
-    const bool works = std::find(rules.workdays.begin(), rules.workdays.end(), wd) != rules.workdays.end();
+    const bool works = std::find(rules.workdays.begin(), rules.workdays.end(), wd) != rules.workdays.end() ||
+                       std::find(rules.extra_workdays.begin(), rules.extra_workdays.end(), text) != rules.extra_workdays.end();
     if (works && std::find(rules.holidays.begin(), rules.holidays.end(), text) == rules.holidays.end()) return text;
   }
   return date;
