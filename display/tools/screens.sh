@@ -14,7 +14,8 @@ tok() { python3 -c "import json;print([d['token'] for d in json.load(open('$HALL
 
 "$B/server/app/hallq-server" --config $HALL --data "$DATA" --listen 127.0.0.1:0 --always-open > "$DATA/server.out" 2> "$DATA/server.err" &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+# A server already stopped (the last shot) must not fail the script, nor keep its data.
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do grep -q listening "$DATA/server.out" && break; sleep 0.2; done
 PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$DATA/server.out")
 S=http://127.0.0.1:$PORT
