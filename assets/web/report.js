@@ -11,6 +11,7 @@ addStrings({
     'rp.group': '分组', 'rp.done': '办结', 'rp.noShow': '过号', 'rp.cancelled': '取消', 'rp.expired': '过期',
     'rp.transfers': '转移', 'rp.wait': '等候 均值 / P50 / P90', 'rp.service': '办理 均值 / P50 / P90',
     'rp.rated': '评价数', 'rp.sat': '满意率', 'rp.overdue': '超时 等候 / 办理 / 空闲',
+    'rp.appt': '预约 到场 / 失约 / 取消 / 待到', 'rp.kAppt': '预约到场 / 预约数',
     'rp.chart': '各业务办结量与等候 P90', 'rp.chDone': '办结（左轴，件）', 'rp.chP90': '等候 P90（右轴，分钟）',
     'rp.model': '示范窗口', 'rp.star': '服务标兵', 'rp.noRank': '暂无（办结不足 {n} 件）', 'rp.score': '{s} 分',
     'rp.asOf': '截至事件 #{seq}', 'rp.defs': '等候 = 取号到首次叫号；办理 = 最后一次开始办理到办结；P50/P90 为最近秩百分位，精确到毫秒；满意率 = （非常满意 + 满意）/ 全部评价。',
@@ -28,6 +29,7 @@ addStrings({
     'rp.group': '分組', 'rp.done': '辦結', 'rp.noShow': '過號', 'rp.cancelled': '取消', 'rp.expired': '過期',
     'rp.transfers': '轉移', 'rp.wait': '等候 平均 / P50 / P90', 'rp.service': '辦理 平均 / P50 / P90',
     'rp.rated': '評價數', 'rp.sat': '滿意率', 'rp.overdue': '逾時 等候 / 辦理 / 閒置',
+    'rp.appt': '預約 到場 / 失約 / 取消 / 待到', 'rp.kAppt': '預約到場 / 預約數',
     'rp.chart': '各業務辦結量與等候 P90', 'rp.chDone': '辦結（左軸，件）', 'rp.chP90': '等候 P90（右軸，分鐘）',
     'rp.model': '示範窗口', 'rp.star': '服務標兵', 'rp.noRank': '暫無（辦結不足 {n} 件）', 'rp.score': '{s} 分',
     'rp.asOf': '截至事件 #{seq}', 'rp.defs': '等候 = 取號到首次叫號；辦理 = 最後一次開始辦理到辦結；P50/P90 為最近秩百分位，精確到毫秒；滿意率 = （非常滿意 + 滿意）/ 全部評價。',
@@ -45,6 +47,7 @@ addStrings({
     'rp.group': 'Group', 'rp.done': 'Done', 'rp.noShow': 'No-show', 'rp.cancelled': 'Cancelled', 'rp.expired': 'Expired',
     'rp.transfers': 'Transfers', 'rp.wait': 'Wait mean / p50 / p90', 'rp.service': 'Service mean / p50 / p90',
     'rp.rated': 'Ratings', 'rp.sat': 'Satisfied', 'rp.overdue': 'Overdue wait / service / idle',
+    'rp.appt': 'Appointments came / missed / cancelled / due', 'rp.kAppt': 'Appointments came / booked',
     'rp.chart': 'Visits done and wait p90 by service', 'rp.chDone': 'done (left axis)', 'rp.chP90': 'wait p90 (right axis, min)',
     'rp.model': 'Model window', 'rp.star': 'Service star', 'rp.noRank': 'none yet (fewer than {n} visits done)', 'rp.score': 'score {s}',
     'rp.asOf': 'as of event #{seq}', 'rp.defs': 'Wait = ticket issued to first call; service = last start to completion; p50/p90 are nearest-rank percentiles, exact to the millisecond; satisfied = (very satisfied + satisfied) / all ratings.',
@@ -77,12 +80,13 @@ function figureCells(f) {
     c('transfers', f.transfers), c('wait', triple(f.wait_s)), c('service', triple(f.service_s)),
     c('rated', f.rated), c('satisfaction', pct(f.satisfaction)),
     c('overdue', `${f.overdue.wait} / ${f.overdue.service} / ${f.overdue.idle}`),
+    c('appointments', `${f.appointments.checked_in} / ${f.appointments.missed} / ${f.appointments.cancelled} / ${f.appointments.booked}`),
   ];
 }
 
 function figuresTable(summary, { id } = {}) {
   const head = el('tr', {}, el('th', {}, t('rp.group')),
-    ...['rp.done', 'rp.noShow', 'rp.cancelled', 'rp.expired', 'rp.transfers', 'rp.wait', 'rp.service', 'rp.rated', 'rp.sat', 'rp.overdue']
+    ...['rp.done', 'rp.noShow', 'rp.cancelled', 'rp.expired', 'rp.transfers', 'rp.wait', 'rp.service', 'rp.rated', 'rp.sat', 'rp.overdue', 'rp.appt']
       .map((k) => el('th', { class: 'r' }, t(k))));
   const body = el('tbody', {});
   for (const g of summary.groups) {
@@ -276,7 +280,8 @@ async function initReportPage() {
         tile('rp.kTransfers', String(tot.transfers), 'kTransfers'), tile('rp.kSat', pct(tot.satisfaction), 'kSat'),
         tile('rp.kWait', tot.wait_s.count ? `${secs(tot.wait_s.p50)} / ${secs(tot.wait_s.p90)}` : '–', 'kWait'),
         tile('rp.kService', tot.service_s.count ? `${secs(tot.service_s.p50)} / ${secs(tot.service_s.p90)}` : '–', 'kService'),
-        tile('rp.kOverdue', `${tot.overdue.wait} / ${tot.overdue.service} / ${tot.overdue.idle}`, 'kOverdue')),
+        tile('rp.kOverdue', `${tot.overdue.wait} / ${tot.overdue.service} / ${tot.overdue.idle}`, 'kOverdue'),
+        tile('rp.kAppt', `${tot.appointments.checked_in} / ${tot.appointments.total}`, 'kAppt')),
       el('h2', {}, t('rp.ranking')), rankingLine(rank.data),
       el('h2', {}, t('rp.chart')), canvas,
       el('div', { class: 'legend' }, el('span', {}, el('i', { style: 'background:#0b57a4' }), t('rp.chDone')),

@@ -625,6 +625,8 @@ test('the reports section shows the figures, its CSV matches, and the daily repo
           for (const k of ['done', 'no_show', 'cancelled', 'transfers', 'rated']) {
             if ((await row.locator(`td[data-k="${k}"]`).innerText()) !== String(g[k])) return false;
           }
+          const a = g.appointments;
+          if ((await row.locator('td[data-k="appointments"]').innerText()) !== `${a.checked_in} / ${a.missed} / ${a.cancelled} / ${a.booked}`) return false;
         }
         return (await page.locator('#rpTableBody tbody tr').count()) === want.groups.length + 1;
       }, `the reports table by ${by} showing the API's figures`);
@@ -662,6 +664,7 @@ test('the reports section shows the figures, its CSV matches, and the daily repo
     await page.waitForSelector('body[data-ready="1"]');
     equal(await text(page, '#kDone'), String(byService.total.done), 'daily report: visits done');
     equal(await text(page, '#kNoShow'), String(byService.total.no_show), 'daily report: no-shows');
+    equal(await text(page, '#kAppt'), `${byService.total.appointments.checked_in} / ${byService.total.appointments.total}`, 'daily report: appointments');
     check((await text(page, '#rpDay')).includes(day), 'the day in the heading');
     await page.setViewportSize({ width: 900, height: 1273 });
     await page.waitForTimeout(300);

@@ -21,7 +21,8 @@ std::string projection_path_for(const std::string& journal_path) { return journa
 namespace {
 
 // Bump when the tables below change: an older side file is then dropped and rebuilt.
-constexpr int kSchemaVersion = 2;  // 2: visits whose last event was an alert or follow-up were lost
+// 2: visits whose last event was an alert or follow-up were lost; 3: appointments.
+constexpr int kSchemaVersion = 3;
 
 // visits: one row per ticket, recomputed from the ticket's latest body (its whole history).
 // cells: the roll-up the summary reads; waits/services are the durations of the cell's visits as
@@ -97,6 +98,13 @@ CREATE TABLE cells(
   services BLOB NOT NULL,
   PRIMARY KEY(day, service, window, clerk)
 ) WITHOUT ROWID;
+CREATE TABLE appointments(
+  key TEXT PRIMARY KEY,  -- code@booked_at: a code is unique only among booked appointments
+  day TEXT NOT NULL,     -- the slot's local day
+  service TEXT NOT NULL,
+  state TEXT NOT NULL
+);
+CREATE INDEX appointments_by_day ON appointments(day, service);
 )sql";
 
 class Db;
@@ -259,13 +267,14 @@ struct Projection::Impl {
 
   Stmt read_events, find_visit, cell_waits, upsert_visit, delete_transfers, insert_transfer, insert_alert,
       clear_alert, flag_visit, cell_visits, cell_transfers, cell_idle, upsert_cell, delete_cell,
-      select_cells, set_meta;
+      select_cells, set_meta, upsert_appointment, select_appointments;
 
   ~Impl() {
     // Statements first: sqlite3_close refuses while any is alive.
     read_events = {}; find_visit = {}; cell_waits = {}; upsert_visit = {}; delete_transfers = {}; insert_transfer = {};
     insert_alert = {}; clear_alert = {}; flag_visit = {}; cell_visits = {}; cell_transfers = {};
     cell_idle = {}; upsert_cell = {}; delete_cell = {}; select_cells = {}; set_meta = {};
+    upsert_appointment = {}; select_appointments = {};
     if (db) sqlite3_close(db);
   }
 
@@ -285,7 +294,7 @@ struct Projection::Impl {
   Status create_schema() {
     if (auto s = exec("BEGIN"); !s) return s;  // not IMMEDIATE: see step()
     // Drop whatever an older version left, then create.
-    for (const char* t : {"meta", "visits", "transfers", "alerts", "cells"}) {
+    for (const char* t : {"meta", "visits", "transfers", "alerts", "cells", "appointments"}) {
       std::string sql = std::string("DROP TABLE IF EXISTS main.") + t;
       if (auto s = exec(sql.c_str()); !s) { exec("ROLLBACK"); return s; }
     }
@@ -349,6 +358,9 @@ struct Projection::Impl {
       "SELECT service, window, clerk, done, no_show, cancelled, expired, transfers, r1, r2, r3, r4, r5, "
       "overdue_wait, overdue_service, overdue_idle, waits, services FROM cells WHERE day BETWEEN ?1 AND ?2");
     p(set_meta, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+    p(upsert_appointment, "INSERT OR REPLACE INTO appointments(key, day, service, state) VALUES(?1,?2,?3,?4)");
+    p(select_appointments,
+      "SELECT service, state, count(*) FROM appointments WHERE day BETWEEN ?1 AND ?2 GROUP BY service, state");
     if (!err.empty()) return make_error(ErrorCode::internal, "reports (" + path + "): " + err);
     return ok_status();
   }
@@ -495,6 +507,24 @@ struct Projection::Impl {
     return ok_status();
   }
 
+  // An appointment_* event carries the appointment after the change: its latest state wins.
+  Status index_appointment(const std::string& body) {
+    json e = json::parse(body, nullptr, false);
+    if (e.is_discarded()) return ok_status();
+    auto a = e.find("appointment");
+    if (a == e.end() || !a->is_object()) return ok_status();
+    const std::string code = str(*a, "code"), day = str(*a, "date"), service = str(*a, "service"),
+                      state = str(*a, "state");
+    if (code.empty() || day.empty() || service.empty() || state.empty()) return ok_status();
+    Use s(upsert_appointment);
+    s->bind(1, code + "@" + std::to_string(num(*a, "booked_at").value_or(0)));
+    s->bind(2, day);
+    s->bind(3, service);
+    s->bind(4, state);
+    if (s->step() != SQLITE_DONE) return fail("store appointment " + code);
+    return ok_status();
+  }
+
   Status recompute(const CellKey& k) {
     const auto& [day, service, window, clerk] = k;
     std::int64_t n[5] = {}, r[5] = {}, ow = 0, os = 0, transfers = 0, idle = 0;  // done,no_show,cancelled,expired
@@ -595,6 +625,7 @@ struct Projection::Impl {
       std::string type, day, body;
     };
     std::vector<AlertEvent> alerts;
+    std::vector<std::string> appointments;  // bodies, in seq order
     std::size_t count = 0;
     std::uint64_t last = indexed;
     {
@@ -609,6 +640,7 @@ struct Projection::Impl {
         if (type == "alert_raised" || type == "alert_cleared") {
           alerts.push_back({std::string(type), std::string(s->text(2)), std::string(s->text(4))});
         }
+        if (type.rfind("appointment_", 0) == 0) appointments.emplace_back(s->text(4));
         // Alerts and follow-ups name their ticket but carry no ticket body: taken as the
         // ticket's latest, they made its visit vanish from the reports.
         const bool has_ticket_body = type.rfind("alert_", 0) != 0 && type.rfind("followup_", 0) != 0;
@@ -632,6 +664,8 @@ struct Projection::Impl {
       if (auto st = index_alert(a.type, a.day, a.body, dirty); !st) return rollback(st.error());
     for (const auto& k : dirty)
       if (auto st = recompute(k); !st) return rollback(st.error());
+    for (const auto& body : appointments)
+      if (auto st = index_appointment(body); !st) return rollback(st.error());
     if (indexed == 0) {
       Use s(set_meta);
       s->bind(1, std::string_view("journal_identity"));
@@ -706,7 +740,7 @@ Result<std::uint64_t> Projection::catch_up() {
 Result<std::uint64_t> Projection::rebuild() {
   Impl& m = *impl_;
   if (auto s = m.exec("BEGIN; DELETE FROM visits; DELETE FROM transfers; DELETE FROM alerts; "
-                      "DELETE FROM cells; UPDATE meta SET value = '0' WHERE key = 'indexed_seq'; COMMIT");
+                      "DELETE FROM cells; DELETE FROM appointments; UPDATE meta SET value = '0' WHERE key = 'indexed_seq'; COMMIT");
       !s) {
     m.exec("ROLLBACK");
     return s.error();
@@ -787,6 +821,31 @@ Result<Summary> Projection::summary(const DayRange& range, GroupBy by, const Hal
       return m.fail("read cells");
     }
   }
+  {
+    Use s(m.select_appointments);
+    s->bind(1, range.from);
+    s->bind(2, range.to);
+    int rc;
+    while ((rc = s->step()) == SQLITE_ROW) {
+      const std::string service(s->text(0));
+      const std::string_view state = s->text(1);
+      const std::int64_t n = s->i64(2);
+      // An appointment belongs to no window or clerk: those reports count it in the keyless group.
+      std::string key = by == GroupBy::service      ? service
+                        : by == GroupBy::department ? department_of(config, service, 0)
+                                                    : std::string();
+      for (AppointmentCounts* a : {&groups[key].f.appointments, &total.f.appointments}) {
+        if (state == "booked") a->booked += n;
+        else if (state == "checked_in") a->checked_in += n;
+        else if (state == "missed") a->missed += n;
+        else if (state == "cancelled") a->cancelled += n;
+      }
+    }
+    if (rc != SQLITE_DONE) {
+      m.exec("ROLLBACK");
+      return m.fail("read appointments");
+    }
+  }
   m.exec("COMMIT");
   Summary out;
   out.range = range;
@@ -795,7 +854,7 @@ Result<Summary> Projection::summary(const DayRange& range, GroupBy by, const Hal
     // Only open visits (issued, not yet called): nothing to report for this group yet.
     const Figures& f = g.f;
     if (f.done + f.no_show + f.cancelled + f.expired + f.transfers + f.rated() + f.overdue_wait +
-                f.overdue_service + f.overdue_idle == 0 &&
+                f.overdue_service + f.overdue_idle + f.appointments.total() == 0 &&
         g.waits.empty() && g.services.empty())
       continue;
     total.waits.insert(total.waits.end(), g.waits.begin(), g.waits.end());

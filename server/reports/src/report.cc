@@ -201,6 +201,9 @@ json figures_json(const Figures& f, GroupBy by, const HallConfig& c, bool total)
   j["overdue"] = json{{"wait", f.overdue_wait}, {"service", f.overdue_service}, {"idle", f.overdue_idle}};
   j["wait_s"] = stats_json(f.wait);
   j["service_s"] = stats_json(f.service);
+  const AppointmentCounts& a = f.appointments;
+  j["appointments"] = json{{"total", a.total()}, {"booked", a.booked}, {"checked_in", a.checked_in},
+                           {"missed", a.missed}, {"cancelled", a.cancelled}};
   return j;
 }
 
@@ -232,7 +235,10 @@ void csv_row(std::string& out, const std::string& key, const std::string& name, 
       stat(f.service, double(f.service.p90_ms)), std::to_string(f.rated()),
       std::to_string(f.ratings[4]), std::to_string(f.ratings[3]), std::to_string(f.ratings[2]),
       std::to_string(f.ratings[1]), std::to_string(f.ratings[0]), sat ? fixed(*sat * 100, 2) : std::string(),
-      std::to_string(f.overdue_wait), std::to_string(f.overdue_service), std::to_string(f.overdue_idle)};
+      std::to_string(f.overdue_wait), std::to_string(f.overdue_service), std::to_string(f.overdue_idle),
+      std::to_string(f.appointments.total()), std::to_string(f.appointments.checked_in),
+      std::to_string(f.appointments.missed), std::to_string(f.appointments.cancelled),
+      std::to_string(f.appointments.booked)};
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i) out += ',';
     out += cells[i];
@@ -256,7 +262,8 @@ std::string to_csv(const Summary& s, const HallConfig& c) {
          "叫号数 called,等候均值(秒) wait mean s,等候P50(秒) wait p50 s,等候P90(秒) wait p90 s,"
          "办理数 served,办理均值(秒) service mean s,办理P50(秒) service p50 s,办理P90(秒) service p90 s,"
          "评价数 ratings,非常满意 5,满意 4,基本满意 3,不满意 2,非常不满意 1,满意率% satisfaction %,"
-         "等候超时 wait overdue,办理超时 service overdue,空闲超时 idle overdue\r\n";
+         "等候超时 wait overdue,办理超时 service overdue,空闲超时 idle overdue,"
+         "预约 appointments,预约到场 checked in,预约失约 missed,预约取消 cancelled,预约待到 booked\r\n";
   for (const auto& g : s.groups) csv_row(out, g.key, group_name(s.by, g.key, c), g);
   csv_row(out, "合计 total", s.range.from + " ~ " + s.range.to, s.total);
   return out;

@@ -569,6 +569,97 @@ TEST_F(ReportsProjection, CatchingUpNeverWaitsForTheJournalsWriteLock) {
   sqlite3_close(writer);
 }
 
+// 预约: each appointment counted once, by its state now, on its slot's day and service, through
+// the real engine and journal: booked, then checked in, cancelled or missed by the engine's timer.
+TEST(ReportsAppointments, CountedByStateOnTheSlotsDayAndService) {
+  TempDir dir;
+  HallConfig c = *hall();
+  for (auto& s : c.services) {
+    if (s.code != "B" && s.code != "C") continue;
+    s.hours = {{8 * 60 + 30, 12 * 60}};
+    s.appointments = AppointmentConfig{30, 4, 7};
+  }
+  c.rules.workdays = {0, 1, 2, 3, 4, 5, 6};
+  auto config = std::make_shared<const HallConfig>(std::move(c));
+  Ids ids;
+  core::Engine engine(config, ids);
+  const std::string journal_path = (dir.path / "hallq.sqlite").string();
+  auto journal = storage::Journal::open(journal_path);
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  int requests = 0;
+  auto commit = [&](const core::Outcome& o) {
+    if (o.events.empty()) return;
+    auto st = (*journal)->commit({storage::Batch{o.events, o.request}});
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  };
+  auto run = [&](CommandBody body, const core::Actor& actor, TimeMs now) {
+    Command cmd;
+    cmd.request_id = "r" + std::to_string(++requests);
+    cmd.body = std::move(body);
+    core::Outcome o = engine.execute(cmd, actor, now);
+    EXPECT_TRUE(o.ok()) << (o.error ? o.error->message : "");
+    commit(o);
+    return o;
+  };
+  const core::Actor portal = who(Role::booking, "portal"), kiosk = who(Role::kiosk, "kiosk-1");
+  const TimeMs morning = kDay0 + 8 * 60 * kMin;
+  auto book = [&](const std::string& service, TimeMs slot) {
+    return run(BookAppointment{service, slot}, portal, morning).result["appointment"]["code"].get<std::string>();
+  };
+  const std::string came = book("B", kDay0 + 9 * 60 * kMin);
+  const std::string cancelled = book("B", kDay0 + 9 * 60 * kMin);
+  book("B", kDay0 + 9 * 60 * kMin);    // never comes: missed at 09:15
+  book("B", kDay0 + 10 * 60 * kMin);   // still to come at 09:50
+  book("C", kDay0 + 24 * 60 * kMin + 9 * 60 * kMin);  // tomorrow
+  run(CancelAppointment{cancelled}, portal, morning + 10 * kMin);
+  IssueTicket check_in;
+  check_in.appointment_code = came;
+  run(check_in, kiosk, morning + 50 * kMin);
+  commit(engine.tick(kDay0 + (9 * 60 + 50) * kMin));  // the missed timer
+
+  auto p = Projection::open(journal_path, projection_path_for(journal_path));
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_TRUE((*p)->catch_up().ok());
+  auto counts = [](const AppointmentCounts& a) {
+    return std::vector<std::int64_t>{a.total(), a.booked, a.checked_in, a.missed, a.cancelled};
+  };
+  using Row = std::vector<std::int64_t>;
+  auto today = (*p)->summary({kDay[0], kDay[0]}, GroupBy::service, *config);
+  ASSERT_TRUE(today.ok()) << today.error().message;
+  ASSERT_EQ(today->groups.size(), 1u);
+  EXPECT_EQ(today->groups[0].key, "B");
+  EXPECT_EQ(counts(today->groups[0].appointments), (Row{4, 1, 1, 1, 1}));
+  EXPECT_EQ(counts(today->total.appointments), (Row{4, 1, 1, 1, 1}));
+
+  auto both = (*p)->summary({kDay[0], kDay[1]}, GroupBy::department, *config);
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ(both->groups.size(), 2u);
+  EXPECT_EQ(both->groups[0].key, "民政局");
+  EXPECT_EQ(counts(both->groups[0].appointments), (Row{4, 1, 1, 1, 1}));
+  EXPECT_EQ(both->groups[1].key, "税务局");
+  EXPECT_EQ(counts(both->groups[1].appointments), (Row{1, 1, 0, 0, 0}));
+  EXPECT_EQ(counts(both->total.appointments), (Row{5, 2, 1, 1, 1}));
+
+  // No window has an appointment: window reports count them in the group without a key.
+  auto windows = (*p)->summary({kDay[0], kDay[1]}, GroupBy::window, *config);
+  ASSERT_TRUE(windows.ok());
+  ASSERT_EQ(windows->groups.size(), 1u);
+  EXPECT_EQ(windows->groups[0].key, "");
+  EXPECT_EQ(counts(windows->groups[0].appointments), (Row{5, 2, 1, 1, 1}));
+
+  const json j = to_json(*today, *config);
+  EXPECT_EQ(j["groups"][0]["appointments"],
+            (json{{"total", 4}, {"booked", 1}, {"checked_in", 1}, {"missed", 1}, {"cancelled", 1}}));
+  const std::string csv = to_csv(*today, *config);
+  EXPECT_NE(csv.find(",4,1,1,1,1\r\n合计 total"), std::string::npos) << csv;
+
+  // A rebuild from the journal gives the same counts.
+  ASSERT_TRUE((*p)->rebuild().ok());
+  auto again = (*p)->summary({kDay[0], kDay[1]}, GroupBy::department, *config);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(counts(again->total.appointments), (Row{5, 2, 1, 1, 1}));
+}
+
 TEST(ReportsProjectionOpen, RefusesAMissingJournalWithItsPath) {
   TempDir dir;
   auto p = Projection::open((dir.path / "nope.sqlite").string(), (dir.path / "x.reports").string());

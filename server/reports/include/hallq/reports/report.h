@@ -50,6 +50,15 @@ struct DurationStats {
 // Sorts (partially) `values`.
 DurationStats duration_stats(std::vector<std::int32_t>& values);
 
+// Appointments (预约) by their state now, counted on the slot's day and the booked service.
+struct AppointmentCounts {
+  std::int64_t booked = 0;      // not yet checked in, missed or cancelled
+  std::int64_t checked_in = 0;  // the visitor came and took the appointment's ticket
+  std::int64_t missed = 0;      // not checked in by the end of the slot's tolerance
+  std::int64_t cancelled = 0;   // by the visitor or the hall
+  std::int64_t total() const { return booked + checked_in + missed + cancelled; }
+};
+
 // The figures of one group (or of the whole hall).
 struct Figures {
   std::string key;  // service code, window number, clerk name, department; "" = none (see docs)
@@ -64,6 +73,9 @@ struct Figures {
   std::int64_t overdue_idle = 0;
   DurationStats wait;
   DurationStats service;
+  // Grouped by service or department; in window and clerk reports under the group without a
+  // key (an appointment belongs to no window until its visit is called).
+  AppointmentCounts appointments;
 
   std::int64_t rated() const;
   // Levels 4 and 5 over all ratings; nullopt without ratings.
