@@ -107,17 +107,19 @@ constexpr std::size_t kMaxNoticeBytes = 500;  // as SetNotice
 constexpr std::int64_t kDayMin = 24 * 60;
 constexpr std::size_t kMaxHolidays = 1000;  // some years of public holidays
 
+// The decimal number in s[from, from + len), all digits (checked by the caller).
+int digits_at(std::string_view s, std::size_t from, std::size_t len) {
+  int v = 0;
+  for (std::size_t i = from; i < from + len; ++i) v = v * 10 + (s[i] - '0');
+  return v;
+}
+
 // "YYYY-MM-DD" naming a real day of the years 2000..2199.
 bool is_date(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
     if (s[i] < '0' || s[i] > '9') return false;
-  auto num = [&](std::size_t from, std::size_t len) {
-    int v = 0;
-    for (std::size_t i = from; i < from + len; ++i) v = v * 10 + (s[i] - '0');
-    return v;
-  };
-  const int y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  const int y = digits_at(s, 0, 4), m = digits_at(s, 5, 2), d = digits_at(s, 8, 2);
   if (y < 2000 || y > 2199 || m < 1 || m > 12 || d < 1) return false;
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -127,13 +129,9 @@ bool is_date(std::string_view s) {
 }  // namespace
 
 int weekday_of(std::string_view date) {
-  auto num = [&](std::size_t from, std::size_t len) {
-    int v = 0;
-    for (std::size_t i = from; i < from + len; ++i) v = v * 10 + (date[i] - '0');
-    return v;
-  };
-  const std::chrono::year_month_day ymd{std::chrono::year(num(0, 4)), std::chrono::month(unsigned(num(5, 2))),
-                                        std::chrono::day(unsigned(num(8, 2)))};
+  const std::chrono::year_month_day ymd{std::chrono::year(digits_at(date, 0, 4)),
+                                        std::chrono::month(unsigned(digits_at(date, 5, 2))),
+                                        std::chrono::day(unsigned(digits_at(date, 8, 2)))};
   return int(std::chrono::weekday(std::chrono::sys_days(ymd)).c_encoding());
 }
 
