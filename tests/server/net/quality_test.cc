@@ -297,8 +297,9 @@ TEST_F(QualityTest, AFasterHallClockRaisesAlertsOnTime) {
     ASSERT_TRUE(due.count(id)) << alert.dump();
     const TimeMs late = alert["raised_at"].get<TimeMs>() - due[id];
     EXPECT_GE(late, 0) << alert.dump();
-    // 0.2 real seconds of slack for a busy machine; the old once-a-second look was up to 600 s late.
-    EXPECT_LE(late, TimeMs(0.2 * kRate * 1000)) << "alert " << i << " came " << late / 1000 << " hall seconds late";
+    // 0.4 real seconds of slack for a busy machine. Three deadlines 340 ms apart cannot all
+    // fall within 0.4 s before a once-a-second tick, so the old timer still fails here.
+    EXPECT_LE(late, TimeMs(0.4 * kRate * 1000)) << "alert " << i << " came " << late / 1000 << " hall seconds late";
   }
 }
 
