@@ -1,8 +1,9 @@
 // The dashboard's configuration editor: services, windows, devices and users as tables, one
 // row form at a time, edits kept in a draft until "save" sends the whole configuration
 // (PUT /api/config). The server validates it like the hall file and answers with the JSON path
-// of the first problem, which is shown next to that field. Fields the form does not know
-// (appointments, rules, ...) are kept as the server sent them.
+// of the first problem, which is shown next to that field. Of the rules, the hall's days
+// (workdays, holidays, 调休 make-up days) have a form; fields the page does not know
+// (appointments, the other rules, ...) are kept as the server sent them.
 import { addStrings, t, nameOf, el, errorText, api, newRequestId } from '/common.js';
 
 addStrings({
@@ -14,6 +15,9 @@ addStrings({
     'cfg.dirty': '有未保存的修改。', 'cfg.loading': '正在读取配置…', 'cfg.readonly': '服务器启动时没有配置文件，不能在线修改。',
     'cfg.stale': '其他管理员刚修改了配置。请点“重新读取”，再重做这次修改。', 'cfg.fixRow': '请先修正标红的字段。',
     'cfg.confirmRemove': '再点一次确认删除',
+    'cfg.days': '办公日', 'cfg.daysIntro': '不办公的日子不能取号，也不能预约。每年国务院公布放假和调休安排后，在这里填入。',
+    'f.workdays': '每周办公', 'f.holidays': '放假日期（YYYY-MM-DD，逗号或换行分隔）', 'f.extra_workdays': '调休上班日期（周末上班）',
+    'wd.0': '日', 'wd.1': '一', 'wd.2': '二', 'wd.3': '三', 'wd.4': '四', 'wd.5': '五', 'wd.6': '六',
     'f.code': '代码', 'f.name': '名称', 'f.name_zh_cn': '简体', 'f.name_zh_tw': '繁體', 'f.name_en': 'English',
     'f.department': '部门', 'f.hours': '取号时间（如 08:30-12:00, 13:30-17:00；空 = 全天）', 'f.daily_cap': '每日限号（0 = 不限）',
     'f.number_digits': '号码位数', 'f.wait_limit_min': '等候超时（分钟）', 'f.service_limit_min': '办理超时（分钟）',
@@ -34,6 +38,9 @@ addStrings({
     'cfg.dirty': '有未儲存的修改。', 'cfg.loading': '正在讀取設定…', 'cfg.readonly': '伺服器啟動時沒有設定檔，不能線上修改。',
     'cfg.stale': '其他管理員剛修改了設定。請按「重新讀取」，再重做這次修改。', 'cfg.fixRow': '請先修正標紅的欄位。',
     'cfg.confirmRemove': '再按一次確認刪除',
+    'cfg.days': '辦公日', 'cfg.daysIntro': '不辦公的日子不能取號，也不能預約。每年公布放假和調休安排後，在這裡填入。',
+    'f.workdays': '每週辦公', 'f.holidays': '放假日期（YYYY-MM-DD，逗號或換行分隔）', 'f.extra_workdays': '調休上班日期（週末上班）',
+    'wd.0': '日', 'wd.1': '一', 'wd.2': '二', 'wd.3': '三', 'wd.4': '四', 'wd.5': '五', 'wd.6': '六',
     'f.code': '代碼', 'f.name': '名稱', 'f.name_zh_cn': '简体', 'f.name_zh_tw': '繁體', 'f.name_en': 'English',
     'f.department': '部門', 'f.hours': '取號時間（如 08:30-12:00, 13:30-17:00；空 = 全天）', 'f.daily_cap': '每日限號（0 = 不限）',
     'f.number_digits': '號碼位數', 'f.wait_limit_min': '等候逾時（分鐘）', 'f.service_limit_min': '辦理逾時（分鐘）',
@@ -54,6 +61,9 @@ addStrings({
     'cfg.dirty': 'There are unsaved changes.', 'cfg.loading': 'Loading the configuration…', 'cfg.readonly': 'The server was started without a configuration file: it cannot be edited here.',
     'cfg.stale': 'Another administrator has just changed the configuration. Press "Reload" and redo this edit.', 'cfg.fixRow': 'Fix the field marked in red first.',
     'cfg.confirmRemove': 'Press again to remove',
+    'cfg.days': 'Working days', 'cfg.daysIntro': 'On a day off no tickets are issued and no appointments booked. Enter each year\'s public holidays and make-up working days (调休) here once they are announced.',
+    'f.workdays': 'Open every week on', 'f.holidays': 'Holidays (YYYY-MM-DD, comma or line separated)', 'f.extra_workdays': 'Make-up working days (weekend days worked)',
+    'wd.0': 'Sun', 'wd.1': 'Mon', 'wd.2': 'Tue', 'wd.3': 'Wed', 'wd.4': 'Thu', 'wd.5': 'Fri', 'wd.6': 'Sat',
     'f.code': 'Code', 'f.name': 'Name', 'f.name_zh_cn': '简体', 'f.name_zh_tw': '繁體', 'f.name_en': 'English',
     'f.department': 'Department', 'f.hours': 'Ticket hours (e.g. 08:30-12:00, 13:30-17:00; empty = all day)', 'f.daily_cap': 'Daily cap (0 = none)',
     'f.number_digits': 'Number digits', 'f.wait_limit_min': 'Wait limit (min)', 'f.service_limit_min': 'Service limit (min)',
@@ -196,8 +206,15 @@ export function mountConfigEditor(root, getToken, { onSaved } = {}) {
     render();
   }
 
-  // "/windows/1/name/zh_cn" -> the windows table, row 1, field "name".
+  // "/windows/1/name/zh_cn" -> the windows table, row 1, field "name"; "/rules/holidays/3" ->
+  // the days form's holidays.
   function placeError(path, text) {
+    const days = /^\/rules\/(workdays|holidays|extra_workdays)(?:\/|$)/.exec(path || '');
+    if (days) {
+      S.error = { table: 'rules', index: 0, field: days[1], text };
+      S.open = null;
+      return true;
+    }
     const m = /^\/(services|windows|devices|users)\/(\d+)(?:\/([a-z_]+))?/.exec(path || '');
     if (!m) return false;
     const index = Number(m[2]);
@@ -332,6 +349,42 @@ export function mountConfigEditor(root, getToken, { onSaved } = {}) {
         el('tbody', {}, ...body))));
   }
 
+  // The hall's days: rules.workdays (0 = Sunday), holidays and extra_workdays. "Apply" puts them
+  // in the draft like a row's form; the server checks the dates (and that a make-up day is not
+  // already a working day) when the configuration is saved.
+  function daysForm() {
+    const rules = S.draft.rules || {};
+    const work = new Set(rules.workdays || [1, 2, 3, 4, 5]);
+    const error = (key) => (S.error && S.error.table === 'rules' && S.error.field === key ? S.error.text : '');
+    const field = (key, control) => el('div', { class: 'cfg-field' + (error(key) ? ' bad' : ''), dataset: { field: key } },
+      el('label', { text: t('f.' + key) }), control, error(key) ? el('div', { class: 'error field-error', text: error(key) }) : null);
+    const dates = (key) => el('textarea', { class: 'field', name: key, rows: '2', 'aria-invalid': error(key) ? 'true' : null,
+      disabled: !S.editable || S.busy }, (rules[key] || []).join(', '));
+    const form = el('form', { class: 'cfg-days', id: 'cfgDays' },
+      field('workdays', el('div', { class: 'weekdays' }, ...[1, 2, 3, 4, 5, 6, 0].map((d) => el('label', {},
+        el('input', { type: 'checkbox', name: 'wd', value: String(d), checked: work.has(d), disabled: !S.editable || S.busy }),
+        t('wd.' + d))))),
+      field('holidays', dates('holidays')),
+      field('extra_workdays', dates('extra_workdays')),
+      el('div', { class: 'cfg-actions' },
+        el('button', { type: 'submit', class: 'btn primary', disabled: !S.editable || S.busy, dataset: { act: 'apply-days' } }, t('cfg.apply'))));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const next = { ...(S.draft.rules || {}) };
+      next.workdays = [...form.querySelectorAll('input[name="wd"]:checked')].map((c) => Number(c.value)).sort((a, b) => a - b);
+      for (const key of ['holidays', 'extra_workdays']) {
+        const l = splitList(form.querySelector(`[name="${key}"]`).value);
+        if (l.length) next[key] = l; else delete next[key];
+      }
+      S.draft.rules = next;
+      S.dirty = true; S.open = null; S.error = null; S.message = t('cfg.dirty'); S.messageOk = false;
+      render();
+    });
+    return el('div', { class: 'cfg-table', dataset: { table: 'rules' } },
+      el('div', { class: 'cfg-head' }, el('h3', { text: t('cfg.days') })),
+      el('p', { class: 'note', text: t('cfg.daysIntro') }), form);
+  }
+
   // From outside (a language switch): an open form is not rebuilt, or what was typed would go.
   function refresh() {
     if (!S.open) render();
@@ -345,7 +398,7 @@ export function mountConfigEditor(root, getToken, { onSaved } = {}) {
         el('button', { type: 'button', class: 'btn primary', id: 'cfgSave', disabled: !S.editable || S.busy || !S.dirty, onclick: save }, t('cfg.save')),
         el('button', { type: 'button', class: 'btn', id: 'cfgReload', disabled: S.busy, onclick: load }, t('cfg.reload')),
         el('span', { class: 'message ' + (S.messageOk ? 'ok' : 'error'), id: 'cfgMessage', role: 'status', text: S.message })),
-      S.draft ? el('div', { class: 'cfg-tables' }, ...TABLES.map(table)) : null);
+      S.draft ? el('div', { class: 'cfg-tables' }, ...TABLES.map(table), daysForm()) : null);
   }
 
   render();

@@ -882,6 +882,38 @@ test('a bad value in the config editor shows the server\'s error next to the fie
   equal(await page.locator('#configPanel .field-error').count(), 0, 'no error left');
 });
 
+test('an admin enters the year\'s holidays and make-up working days; a bad date is shown at its field', async () => {
+  const original = (await http('GET', '/api/config', undefined, await admin())).json.config;
+  const page = await adminDash();
+  const days = page.locator('#cfgDays');
+  await days.locator('textarea[name="holidays"]').fill('2027-01-01, 2027-02-30');
+  await days.locator('button[data-act="apply-days"]').click();
+  check((await text(page, '#cfgMessage')).includes('未保存'), 'the days are in the draft');
+  await page.click('#cfgSave');
+  const err = page.locator('#cfgDays .cfg-field[data-field="holidays"] .field-error');
+  await until(async () => (await err.count()) === 1, 'an error under the holidays');
+  const msg = await err.innerText();
+  check(msg.includes('配置有误') && msg.includes('YYYY-MM-DD'), `the error in words: ${msg}`);
+  check(!fs.readFileSync(HALL_FILE, 'utf8').includes('2027-01-01'), 'the file is unchanged');
+  // Fixed: the Spring Festival holidays, a Sunday worked in exchange, and Saturdays open.
+  await days.locator('textarea[name="holidays"]').fill('2027-01-01\n2027-02-11, 2027-02-12');
+  await days.locator('textarea[name="extra_workdays"]').fill('2027-02-07');
+  await days.locator('input[name="wd"][value="6"]').check();
+  await days.locator('button[data-act="apply-days"]').click();
+  await page.click('#cfgSave');
+  await until(async () => (await text(page, '#cfgMessage')).includes('已保存'), 'saved');
+  equal(await page.locator('#configPanel .field-error').count(), 0, 'no error left');
+  const rules = (await http('GET', '/api/config', undefined, await admin())).json.config.rules;
+  equal(rules.holidays, ['2027-01-01', '2027-02-11', '2027-02-12'], 'the server runs with the holidays');
+  equal(rules.extra_workdays, ['2027-02-07'], 'and the make-up day');
+  equal(rules.workdays, [1, 2, 3, 4, 5, 6], 'and Saturdays');
+  check(fs.readFileSync(HALL_FILE, 'utf8').includes('2027-02-07'), 'the file was written back');
+  check(await days.locator('input[name="wd"][value="6"]').isChecked(), 'the form shows the saved days');
+  await days.scrollIntoViewIfNeeded();
+  await days.screenshot({ path: path.join(SCREENS, 'admin-config-days.png') });
+  await restoreConfig(original);
+});
+
 test('the day\'s charts come from the server, so a reload shows the same counts', async () => {
   await issue('C');
   await issue('C');
