@@ -66,6 +66,18 @@ sleep 3
 post /api/windows/1/start '{"request_id":"shot-start-1"}'
 post /api/windows/1/complete '{"request_id":"shot-complete-1"}'
 sleep 2; kill -USR1 $EV; sleep 2; kill $EV; wait $EV || true
+# A day off: a second server whose hall clock says Saturday, opening hours kept (no
+# --always-open). A visitor taps a service and the kiosk says the hall is closed today.
+DAYOFF=$(mktemp -d /tmp/hallq-screens-XXXXXX)
+"$B/server/app/hallq-server" --config $HALL --data "$DAYOFF" --listen 127.0.0.1:0 --start-time 2026-11-28T10:00 \
+  > "$DAYOFF/server.out" 2> "$DAYOFF/server.err" &
+SERVER2=$!
+for _ in $(seq 100); do grep -q listening "$DAYOFF/server.out" && break; sleep 0.2; done
+PORT2=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$DAYOFF/server.out")
+"$B/display/hallq-display" --server 127.0.0.1:$PORT2 --no-voice --no-marquee --token "$(tok kiosk-1)" --layout kiosk \
+  --size 1280x800 --tap 200,180 --screenshot $OUT/display-kiosk-closed-day.png
+kill $SERVER2; wait $SERVER2 2>/dev/null || true
+rm -rf "$DAYOFF"
 # The board with the server gone.
 kill $SERVER; wait $SERVER 2>/dev/null || true
 $D --token "$(tok board-1)" --layout board --size 1920x1080 --screenshot-wait-ms 3500 --screenshot $OUT/display-board-lost.png || true

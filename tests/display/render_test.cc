@@ -79,6 +79,11 @@ TEST_F(DisplaySdl, EveryGlyphOfTheSampleHallIsInTheFont) {
     for (const char* lang : {"zh-CN", "zh-TW", "en"})
       texts.emplace_back(appointment_error_text(json{{"code", code}, {"message", "is for 2026-11-30, ticket B012"}}, "483920", lang),
                          std::string(lang) == "zh-TW" ? 3 : 2);
+  // And for a refused ticket.
+  for (const char* message : {"the hall is closed today, 2026-11-28 (Saturday)", "service B is open 08:30-12:00, 13:30-17:30"})
+    for (const char* code : {"service_closed", "daily_cap_reached", "rate_limited", "busy"})
+      for (const char* lang : {"zh-CN", "zh-TW", "en"})
+        texts.emplace_back(issue_error_text(json{{"code", code}, {"message", message}}, lang), std::string(lang) == "zh-TW" ? 3 : 2);
   ASSERT_EQ(TTF_Init(), 0);
   Style style = default_style(Layout::board);
   std::string file;

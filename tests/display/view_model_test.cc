@@ -504,10 +504,42 @@ TEST(DisplayKiosk, AppointmentRefusalsInTheVisitorsLanguage) {
       {"bad_request", "appointment 483920 is for 2026-11-30", "en", "Appointment 483920 is for 2026-11-30, not today"},
       {"appointment_cancelled", "appointment 483920 was cancelled", "zh-TW", "預約 483920 已取消"},
       {"forbidden", "this kiosk issues only A", "zh-CN", "本机不能办理这个预约的业务，请到其他取号机"},
-      {"busy", "the server's commit queue is full; retry in a moment", "zh-CN", "the server's commit queue is full; retry in a moment"},
+      {"busy", "the server's commit queue is full; retry in a moment", "zh-CN", "系统繁忙，请稍候再按"},
+      {"service_closed", "the hall is closed today, 2026-11-28 (Saturday): tickets are issued on working days", "zh-CN",
+       "今天（2026-11-28）不办公，不能取号"},
+      {"unknown_code", "something new", "zh-CN", "something new"},
   };
   for (const Case& c : cases)
     EXPECT_EQ(appointment_error_text(json{{"code", c.code}, {"message", c.message}}, "483920", c.lang), c.want) << c.code << " " << c.lang;
+}
+
+// A refused ticket in the visitor's language: the server's messages are English, for staff.
+TEST(DisplayKiosk, TicketRefusalsInTheVisitorsLanguage) {
+  struct Case {
+    const char* code;
+    const char* message;  // the server's words; "closed today" and the hours exactly as the engine writes them
+    const char* lang;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"service_closed", "the hall is closed today, 2026-11-28 (Saturday): tickets are issued on working days", "zh-CN",
+       "今天（2026-11-28）不办公，不能取号"},
+      {"service_closed", "the hall is closed today, 2026-10-01 (a holiday): tickets are issued on working days", "zh-TW",
+       "今天（2026-10-01）不辦公，不能取號"},
+      {"service_closed", "the hall is closed today, 2026-11-29 (Sunday): tickets are issued on working days", "en",
+       "The hall is closed today (2026-11-29): no tickets"},
+      {"service_closed", "service B is open 08:30-12:00, 13:30-17:30 (it is 12:10 now)", "zh-CN",
+       "该业务现在不取号，取号时间 08:30-12:00、13:30-17:30"},
+      {"service_closed", "service B is open 08:30-12:00, 13:30-17:30 (it is 12:10 now)", "en",
+       "This service issues tickets 08:30-12:00, 13:30-17:30 only"},
+      {"service_closed", "closed", "zh-TW", "該業務現在不取號"},
+      {"daily_cap_reached", "service C has issued all 80 of today's tickets", "zh-CN", "该业务今天的号已经取完，请明天再来"},
+      {"rate_limited", "kiosk kiosk-1 is sending too many commands", "zh-TW", "操作太快，請稍候再按"},
+      {"busy", "the server's commit queue is full; retry in a moment", "en", "The system is busy; please press again in a moment"},
+      {"not_found", "service Z does not exist", "zh-CN", "service Z does not exist"},
+  };
+  for (const Case& c : cases)
+    EXPECT_EQ(issue_error_text(json{{"code", c.code}, {"message", c.message}}, c.lang), c.want) << c.code << " " << c.lang;
 }
 
 TEST(DisplayEvaluator, AsksAfterACompletedVisitAtItsWindowAndSendsOneRating) {

@@ -14,6 +14,7 @@ std::string error_message(const json& result) {
   if (auto it = result.find("error"); it != result.end() && it->is_object()) return it->value("message", "");
   return "";
 }
+
 }  // namespace
 
 std::string printer_problem_text(const DeviceInfo* printer, std::string_view lang) {
@@ -131,7 +132,7 @@ bool KioskModel::on_result(const json& result, TimeMs now) {
       code_.clear();  // ready for the next try or scan
       touched_at_ = now;
     } else {
-      message_ = error_message(result);
+      message_ = issue_error_text(result.value("error", json::object()), lang_);
     }
   }
   message_until_ = now + 15000;
@@ -213,7 +214,49 @@ std::string appointment_error_text(const json& error, const std::string& code, s
   if (kind == "forbidden")
     return say("本机不能办理这个预约的业务，请到其他取号机", "本機不能辦理這個預約的業務，請至其他取號機",
                "This kiosk cannot check in this appointment; please use another kiosk");
-  // Anything else (busy, closed, a bug): the server's own words are the most precise.
+  // Anything else (closed today, busy): what a refused ticket would say.
+  return issue_error_text(error, lang);
+}
+
+namespace {
+// "08:30-12:00" spans in the server's message, joined for the visitor.
+std::string find_spans(const std::string& m, const char* separator) {
+  std::string out;
+  auto digit = [&](std::size_t i) { return m[i] >= '0' && m[i] <= '9'; };
+  for (std::size_t i = 0; i + 11 <= m.size(); ++i) {
+    const bool span = digit(i) && digit(i + 1) && m[i + 2] == ':' && digit(i + 3) && digit(i + 4) && m[i + 5] == '-' &&
+                      digit(i + 6) && digit(i + 7) && m[i + 8] == ':' && digit(i + 9) && digit(i + 10);
+    if (!span) continue;
+    if (!out.empty()) out += separator;
+    out += m.substr(i, 11);
+    i += 10;
+  }
+  return out;
+}
+}  // namespace
+
+std::string issue_error_text(const json& error, std::string_view lang) {
+  const std::string kind = error.is_object() ? error.value("code", "") : "";
+  const std::string server = error.is_object() ? error.value("message", "") : error.is_string() ? error.get<std::string>() : "";
+  const bool tw = lang == "zh-TW", en = lang == "en";
+  auto say = [&](std::string cn, std::string tw_, std::string en_) { return en ? en_ : tw ? tw_ : cn; };
+  if (kind == "service_closed") {
+    if (server.find("closed today") != std::string::npos) {
+      const std::string day = find_date(server);
+      return say("今天（" + day + "）不办公，不能取号", "今天（" + day + "）不辦公，不能取號",
+                 "The hall is closed today (" + day + "): no tickets");
+    }
+    if (const std::string spans = find_spans(server, en ? ", " : "、"); !spans.empty())
+      return say("该业务现在不取号，取号时间 " + spans, "該業務現在不取號，取號時間 " + spans,
+                 "This service issues tickets " + spans + " only");
+    return say("该业务现在不取号", "該業務現在不取號", "This service issues no tickets now");
+  }
+  if (kind == "daily_cap_reached")
+    return say("该业务今天的号已经取完，请明天再来", "該業務今天的號已經取完，請明天再來",
+               "Today's tickets for this service are all taken; please come back tomorrow");
+  if (kind == "rate_limited")
+    return say("操作太快，请稍候再按", "操作太快，請稍候再按", "Too many presses; please wait a moment");
+  if (kind == "busy") return say("系统繁忙，请稍候再按", "系統繁忙，請稍候再按", "The system is busy; please press again in a moment");
   return server.empty() ? kind : server;
 }
 

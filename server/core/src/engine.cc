@@ -267,7 +267,8 @@ struct Run {
     if (c.cls != TicketClass::appointment && c.appointment_at)
       return err(ErrorCode::bad_request, "appointment_at is only for appointment tickets");
     if (rules.enforce_opening_hours) {
-      // The same days off as appointments (rules.workdays, holidays, extra_workdays).
+      // The same days off as appointments (rules.workdays, holidays, extra_workdays). The kiosk
+      // screen recognises "closed today" and the date (display/core/src/touch.cc).
       const std::int64_t today = local_days(rules, now);
       if (auto off = s.day_off(today))
         return err(ErrorCode::service_closed, "the hall is closed today, " + civil_date(today) + " (" + *off +

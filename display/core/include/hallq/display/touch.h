@@ -115,6 +115,9 @@ std::string printer_problem_text(const DeviceInfo* printer, std::string_view lan
 
 // The server's refusal of an appointment check-in, in the visitor's words and language.
 std::string appointment_error_text(const nlohmann::json& error, const std::string& code, std::string_view lang);
+// The server's refusal of a ticket (a day off, outside the service's hours, today's tickets all
+// taken, pressing too fast), in the visitor's words and language; else the server's own words.
+std::string issue_error_text(const nlohmann::json& error, std::string_view lang);
 
 // 5 = 非常满意 ... 1 = 非常不满意.
 class EvaluatorModel {
