@@ -267,8 +267,8 @@ TEST_F(AppointmentsTest, ARestartRemembersBookingsAndCapacity) {
 }
 
 // The hall works Monday to Friday (rules.workdays) and not on its holidays: no slot is booked
-// on those days, and the slots answer says why.
-TEST_F(AppointmentsTest, NoBookingOnAWeekendOrAHoliday) {
+// on those days, the slots answer says why, and on the day itself no walk-in ticket is issued.
+TEST_F(AppointmentsTest, NoBookingOrTicketOnAWeekendOrAHoliday) {
   net::ServerOptions o;
   o.clock = clock_.fn();
   auto hall = small_hall([](HallConfig& c) {
@@ -299,6 +299,17 @@ TEST_F(AppointmentsTest, NoBookingOnAWeekendOrAHoliday) {
   auto monday_slots = c.get("/api/appointments/slots?service=B&date=2026-11-30", admin);
   EXPECT_EQ(monday_slots.json()["closed"], false);
   EXPECT_EQ(monday_slots.json()["slots"].size(), 48u);
+
+  // Saturday comes: the kiosk is refused walk-in tickets too, and nothing is issued.
+  clock_.advance_ms(kDayMs);
+  auto walk_in = c.post("/api/tickets", {{"request_id", "k-sat"}, {"service", "A"}}, kKioskToken);
+  EXPECT_EQ(walk_in.status, 409) << walk_in.body;
+  EXPECT_EQ(walk_in.json()["error"]["code"], "service_closed");
+  EXPECT_EQ(walk_in.json()["error"]["message"],
+            "the hall is closed today, 2026-11-28 (Saturday): tickets are issued on working days");
+  auto state = c.get("/api/state", login("admin", "admin-pass")).json();  // a day on: a new login
+  EXPECT_EQ(state["business_day"], "2026-11-28");
+  for (const auto& s : state["services"]) EXPECT_EQ(s["issued_today"], 0) << s.dump();
 }
 
 }  // namespace
