@@ -20,7 +20,8 @@ void usage(std::FILE* out) {
       "  --spawn-server PATH   start this hallq-server on 127.0.0.1 (port 0), stop it at the end\n"
       "  --data DIR            its data dir (spawn mode; must not hold today's tickets already)\n"
       "  --start HH:MM         spawn mode: the hall clock starts at this local time (default 08:20)\n"
-      "  --date YYYY-MM-DD     spawn mode: the hall's date (default today, local hall time)\n"
+      "  --date YYYY-MM-DD     spawn mode: the hall's date (default today, local hall time, or the\n"
+      "                        hall's next working day)\n"
       "  --time-scale N        hall seconds per real second (default 60)\n"
       "  --seed S              random seed; the same seed gives the same plan (default 1)\n"
       "  --windows N           staff only the first N windows (default all)\n"
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
   hallq::sim::SpawnedServer server;
   if (!spawn.empty()) {
     if (hallq::sim::parse_hhmm(start) < 0) die("--start wants HH:MM, got \"" + start + "\"");
-    if (date.empty()) date = hallq::sim::local_date_now(hall->rules.utc_offset_min);
+    if (date.empty()) date = hallq::sim::working_day_from(hallq::sim::local_date_now(hall->rules.utc_offset_min), hall->rules);
     std::error_code ec;
     std::filesystem::create_directories(data_dir, ec);
     std::string err = server.start(spawn, hall_path, data_dir, o.time_scale, date + "T" + start);

@@ -35,13 +35,37 @@ int parse_hhmm(const std::string& s) {
   return h * 60 + m;
 }
 
-std::string local_date_now(int utc_offset_min) {
-  using namespace std::chrono;
-  auto local = system_clock::now() + minutes(utc_offset_min);
-  year_month_day ymd{floor<days>(local)};
+namespace {
+std::string date_text(std::chrono::year_month_day ymd) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
   return buf;
+}
+}  // namespace
+
+std::string local_date_now(int utc_offset_min) {
+  using namespace std::chrono;
+  auto local = system_clock::now() + minutes(utc_offset_min);
+  return date_text(year_month_day{floor<days>(local)});
+}
+
+std::string working_day_from(const std::string& date, const Rules& rules) {
+  using namespace std::chrono;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d) != 3) return date;
+  sys_days day = year_month_day{year{y}, month{m}, std::chrono::day{d}};
+  auto listed = [](const std::vector<std::string>& days, const std::string& text) {
+    return std::find(days.begin(), days.end(), text) != days.end();
+  };
+  for (int i = 0; i < 60; ++i, day += days{1}) {
+    const std::string text = date_text(year_month_day{day});
+    const int wd = int(weekday{day}.c_encoding());
+    const bool works = listed(rules.extra_workdays, text) ||
+                       std::find(rules.workdays.begin(), rules.workdays.end(), wd) != rules.workdays.end();
+    if (works && !listed(rules.holidays, text)) return text;
+  }
+  return date;
 }
 
 namespace {

@@ -16,26 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// `date` or the first working day of the hall after it: a simulated weekend would book no
-// appointments, and the test would run without them on two days of seven.
-std::string working_day_from(const std::string& date, const Rules& rules) {
-  using namespace std::chrono;
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d) != 3) return date;
-  sys_days day = year_month_day{year{y}, month{m}, std::chrono::day{d}};
-  for (int i = 0; i < 30; ++i, day += days{1}) {
-    const year_month_day ymd{day};
-    char text[16];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
-    const int wd = int(weekday{day}.c_encoding());
-    const bool works = std::find(rules.workdays.begin(), rules.workdays.end(), wd) != rules.workdays.end() ||
-                       std::find(rules.extra_workdays.begin(), rules.extra_workdays.end(), text) != rules.extra_workdays.end();
-    if (works && std::find(rules.holidays.begin(), rules.holidays.end(), text) == rules.holidays.end()) return text;
-  }
-  return date;
-}
-
 class SimulatedDay : public ::testing::Test {
  protected:
   void SetUp() override {

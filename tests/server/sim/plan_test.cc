@@ -4,6 +4,7 @@
 #include <map>
 
 #include "hallq/sim/plan.h"
+#include "hallq/sim/simulator.h"
 
 namespace hallq::sim {
 namespace {
@@ -136,6 +137,21 @@ TEST(PlanDay, OnlyServicesOfStaffedWindowsGetVisitors) {
       EXPECT_TRUE(v.transfer_to == "B" || v.transfer_to == "K") << v.transfer_to;
     }
   }
+}
+
+// The day a spawned server simulates when none is given: today, or the hall's next working
+// day (a day off issues no tickets). 2026-11-27 is a Friday.
+TEST(SimulatedDate, ADayOffMovesToTheNextWorkingDay) {
+  Rules r;  // Monday to Friday
+  EXPECT_EQ(working_day_from("2026-11-27", r), "2026-11-27");
+  EXPECT_EQ(working_day_from("2026-11-28", r), "2026-11-30");
+  r.holidays = {"2026-11-30", "2026-12-01"};
+  EXPECT_EQ(working_day_from("2026-11-28", r), "2026-12-02");
+  r.extra_workdays = {"2026-11-29"};  // a Sunday worked (调休)
+  EXPECT_EQ(working_day_from("2026-11-28", r), "2026-11-29");
+  r.workdays = {1};
+  EXPECT_EQ(working_day_from("2026-12-30", r), "2027-01-04");  // across the year
+  EXPECT_EQ(working_day_from("not a date", r), "not a date");
 }
 
 }  // namespace

@@ -72,6 +72,9 @@ class SpawnedServer {
 
 // "YYYY-MM-DD" of the hall's local date now (for --start-time).
 std::string local_date_now(int utc_offset_min);
+// `date` if the hall works that day, else its next working day (rules.workdays, holidays,
+// extra_workdays): on a day off the hall issues no tickets, and a simulated day would be empty.
+std::string working_day_from(const std::string& date, const Rules& rules);
 
 // "HH:MM" -> minutes after midnight, -1 when malformed.
 int parse_hhmm(const std::string& s);
