@@ -14,7 +14,6 @@ std::string error_message(const json& result) {
   if (auto it = result.find("error"); it != result.end() && it->is_object()) return it->value("message", "");
   return "";
 }
-
 }  // namespace
 
 std::string printer_problem_text(const DeviceInfo* printer, std::string_view lang) {
