@@ -1,10 +1,8 @@
 #include "hallq/hall_config.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -693,7 +691,6 @@ json text_to_json(const LocalizedText& t) {
 }
 
 bool is_empty(const LocalizedText& t) { return t.zh_cn.empty() && t.zh_tw.empty() && t.en.empty(); }
-
 
 }  // namespace
 

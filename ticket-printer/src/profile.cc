@@ -1,6 +1,5 @@
 #include "hallq/printer/profile.h"
 
-
 #include "hallq/json_codec.h"
 
 namespace hallq::printer {

@@ -1,6 +1,5 @@
 #include "hallq/display/style.h"
 
-
 #include <nlohmann/json.hpp>
 
 #include "hallq/json_codec.h"
