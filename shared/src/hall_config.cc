@@ -138,6 +138,19 @@ const char* weekday_name(int weekday) {
   return weekday >= 0 && weekday <= 6 ? kNames[weekday] : "?";
 }
 
+std::optional<std::string> day_off(const Rules& rules, std::string_view date) {
+  auto listed = [date](const std::vector<std::string>& days) {
+    return std::find(days.begin(), days.end(), date) != days.end();
+  };
+  const int wd = weekday_of(date);
+  if (std::find(rules.workdays.begin(), rules.workdays.end(), wd) == rules.workdays.end()) {
+    if (listed(rules.extra_workdays)) return std::nullopt;  // 调休
+    return std::string(weekday_name(wd));
+  }
+  if (listed(rules.holidays)) return std::string("a holiday");
+  return std::nullopt;
+}
+
 namespace {
 
 std::optional<DeviceKind> device_kind_from_string(std::string_view s) {

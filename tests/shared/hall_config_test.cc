@@ -647,6 +647,15 @@ TEST(HallConfigTest, ExtraWorkdaysSayWhatTheyCollideWith) {
   EXPECT_EQ(also_a_holiday.error().message,
             "/rules/extra_workdays/0: duplicate day \"2026-10-10\" (first at /rules/holidays/1)");
 
+  // The rule itself, as the engine, the kiosks and hallq-sim apply it.
+  Rules rules;
+  rules.holidays = {"2026-10-01"};
+  rules.extra_workdays = {"2026-10-10"};
+  EXPECT_EQ(day_off(rules, "2026-10-01"), "a holiday");  // a Thursday
+  EXPECT_EQ(day_off(rules, "2026-10-02"), std::nullopt);
+  EXPECT_EQ(day_off(rules, "2026-10-03"), "Saturday");
+  EXPECT_EQ(day_off(rules, "2026-10-10"), std::nullopt);  // a Saturday worked
+
   // A hall that works Saturdays anyway has no use for a Saturday as an extra day.
   j["rules"].erase("holidays");
   j["rules"]["workdays"] = {1, 2, 3, 4, 5, 6};

@@ -13,8 +13,6 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }
 
 // Howard Hinnant's civil_from_days: exact for the proleptic Gregorian calendar.
-int weekday(std::int64_t days) { return static_cast<int>(((days % 7) + 11) % 7); }
-
 std::string civil_date(std::int64_t days) {
   days += 719468;
   const std::int64_t era = floor_div(days, 146097);

@@ -769,8 +769,6 @@ HallState::HallState(std::shared_ptr<const HallConfig> c, TicketIds& i)
     }
   }
   notice = config->notice;
-  holidays.insert(config->rules.holidays.begin(), config->rules.holidays.end());
-  extra_workdays.insert(config->rules.extra_workdays.begin(), config->rules.extra_workdays.end());
 }
 
 Engine::Engine(std::shared_ptr<const HallConfig> config, TicketIds& ids)

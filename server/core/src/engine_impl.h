@@ -32,8 +32,6 @@ inline constexpr std::size_t kRecentCalls = 20;
 std::int64_t floor_div(std::int64_t a, std::int64_t b);
 // "YYYY-MM-DD" of a count of days since 1970-01-01 (proleptic Gregorian).
 std::string civil_date(std::int64_t days);
-// 0 = Sunday ... 6 = Saturday, for a count of days since 1970-01-01 (a Thursday).
-int weekday(std::int64_t days);
 std::string business_day_at(const Rules& rules, TimeMs now);
 // First instant after `now` that belongs to the next business day.
 TimeMs next_day_start(const Rules& rules, TimeMs now);
@@ -161,8 +159,6 @@ struct HallState {
   std::shared_ptr<const HallConfig> config;
   TicketIds& ids;
   std::vector<std::string> service_order;  // config order
-  std::set<std::string> holidays;          // rules.holidays
-  std::set<std::string> extra_workdays;    // rules.extra_workdays
 
   // ---- state
   std::uint64_t last_seq = 0;
@@ -235,7 +231,7 @@ struct HallState {
   void settle_alerts(Outcome& out, std::size_t from, TimeMs now);
   TimeMs followup_due(TimeMs opened) const;
   // Why the hall does not work on this local day ("Sunday", "a holiday"), or nullopt on a
-  // working day: rules.workdays, rules.holidays and rules.extra_workdays.
+  // working day: hallq::day_off() of rules.workdays, holidays and extra_workdays.
   std::optional<std::string> day_off(std::int64_t day) const;
 
   // ---- appointments.cc (预约). Kept: every appointment from the business day on, plus older

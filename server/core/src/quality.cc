@@ -198,14 +198,7 @@ void HallState::settle_alerts(Outcome& out, std::size_t from, TimeMs now) {
 }
 
 std::optional<std::string> HallState::day_off(std::int64_t day) const {
-  const auto& work = config->rules.workdays;
-  const int wd = weekday(day);
-  if (std::find(work.begin(), work.end(), wd) == work.end()) {
-    if (!extra_workdays.empty() && extra_workdays.count(civil_date(day))) return std::nullopt;  // 调休
-    return std::string(weekday_name(wd));
-  }
-  if (!holidays.empty() && holidays.count(civil_date(day))) return std::string("a holiday");
-  return std::nullopt;
+  return hallq::day_off(config->rules, civil_date(day));
 }
 
 // opened + N working days at the same local clock time; days off (day_off()) do not count.

@@ -55,15 +55,9 @@ std::string working_day_from(const std::string& date, const Rules& rules) {
   unsigned m = 0, d = 0;
   if (std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d) != 3) return date;
   sys_days day = year_month_day{year{y}, month{m}, std::chrono::day{d}};
-  auto listed = [](const std::vector<std::string>& days, const std::string& text) {
-    return std::find(days.begin(), days.end(), text) != days.end();
-  };
   for (int i = 0; i < 60; ++i, day += days{1}) {
     const std::string text = date_text(year_month_day{day});
-    const int wd = int(weekday{day}.c_encoding());
-    const bool works = listed(rules.extra_workdays, text) ||
-                       std::find(rules.workdays.begin(), rules.workdays.end(), wd) != rules.workdays.end();
-    if (works && !listed(rules.holidays, text)) return text;
+    if (!day_off(rules, text)) return text;
   }
   return date;
 }

@@ -163,5 +163,8 @@ nlohmann::json hall_config_to_json(const HallConfig& c);
 // English name.
 int weekday_of(std::string_view date);
 const char* weekday_name(int weekday);
+// Why the hall does not work on a valid "YYYY-MM-DD" ("Saturday", "a holiday"), or nullopt on a
+// working day: a workday that is not a holiday, or one of the extra working days (调休).
+std::optional<std::string> day_off(const Rules& rules, std::string_view date);
 
 }  // namespace hallq
