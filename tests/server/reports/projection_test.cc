@@ -100,8 +100,8 @@ struct Place {
 // Drives the engine, commits each outcome to the journal, and keeps the expected figures.
 class ScriptedHall {
  public:
-  explicit ScriptedHall(const std::filesystem::path& dir)
-      : config_(hall()), engine_(config_, ids_), journal_path_((dir / "hallq.sqlite").string()) {
+  explicit ScriptedHall(const std::filesystem::path& dir, std::shared_ptr<const HallConfig> config = hall())
+      : config_(std::move(config)), engine_(config_, ids_), journal_path_((dir / "hallq.sqlite").string()) {
     auto j = storage::Journal::open(journal_path_);
     EXPECT_TRUE(j.ok()) << j.error().message;
     journal_ = std::move(*j);
@@ -115,12 +115,20 @@ class ScriptedHall {
     c.request_id = "r" + std::to_string(++requests_);
     c.body = std::move(body);
     auto o = engine_.execute(c, actor, now);
-    if (!o.events.empty()) {
-      storage::Batch b{o.events, o.request};
-      auto s = journal_->commit({b});
-      EXPECT_TRUE(s.ok()) << s.error().message;
-    }
+    commit(o);
     return o;
+  }
+  // The engine's timer (missed appointments, alerts, the day's end) at `now`, committed the same way.
+  core::Outcome tick(TimeMs now) {
+    auto o = engine_.tick(now);
+    commit(o);
+    return o;
+  }
+  void commit(const core::Outcome& o) {
+    if (o.events.empty()) return;
+    storage::Batch b{o.events, o.request};
+    auto s = journal_->commit({b});
+    EXPECT_TRUE(s.ok()) << s.error().message;
   }
 
   // Credits one group of every grouping, for the day and for the whole range.
@@ -581,24 +589,10 @@ TEST(ReportsAppointments, CountedByStateOnTheSlotsDayAndService) {
   }
   c.rules.workdays = {0, 1, 2, 3, 4, 5, 6};
   auto config = std::make_shared<const HallConfig>(std::move(c));
-  Ids ids;
-  core::Engine engine(config, ids);
-  const std::string journal_path = (dir.path / "hallq.sqlite").string();
-  auto journal = storage::Journal::open(journal_path);
-  ASSERT_TRUE(journal.ok()) << journal.error().message;
-  int requests = 0;
-  auto commit = [&](const core::Outcome& o) {
-    if (o.events.empty()) return;
-    auto st = (*journal)->commit({storage::Batch{o.events, o.request}});
-    EXPECT_TRUE(st.ok()) << st.error().message;
-  };
-  auto run = [&](CommandBody body, const core::Actor& actor, TimeMs now) {
-    Command cmd;
-    cmd.request_id = "r" + std::to_string(++requests);
-    cmd.body = std::move(body);
-    core::Outcome o = engine.execute(cmd, actor, now);
+  ScriptedHall h(dir.path, config);
+  auto run = [&h](CommandBody body, const core::Actor& actor, TimeMs now) {
+    core::Outcome o = h.run(std::move(body), actor, now);
     EXPECT_TRUE(o.ok()) << (o.error ? o.error->message : "");
-    commit(o);
     return o;
   };
   const core::Actor portal = who(Role::booking, "portal"), kiosk = who(Role::kiosk, "kiosk-1");
@@ -615,9 +609,9 @@ TEST(ReportsAppointments, CountedByStateOnTheSlotsDayAndService) {
   IssueTicket check_in;
   check_in.appointment_code = came;
   run(check_in, kiosk, morning + 50 * kMin);
-  commit(engine.tick(kDay0 + (9 * 60 + 50) * kMin));  // the missed timer
+  h.tick(kDay0 + (9 * 60 + 50) * kMin);  // the missed timer
 
-  auto p = Projection::open(journal_path, projection_path_for(journal_path));
+  auto p = Projection::open(h.journal_path(), projection_path_for(h.journal_path()));
   ASSERT_TRUE(p.ok()) << p.error().message;
   ASSERT_TRUE((*p)->catch_up().ok());
   auto counts = [](const AppointmentCounts& a) {
