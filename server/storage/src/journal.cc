@@ -227,7 +227,9 @@ std::int64_t as_int64(std::uint64_t v) {
 // blocks the writer. SQLite starts the WAL over once a checkpoint has caught up with it.
 class Checkpointer {
  public:
-  static constexpr int kStartPages = 1000;  // SQLite's own autocheckpoint threshold
+  // 16 MiB of WAL: pages that many commits rewrite (the tails of tables and indexes) are
+  // copied once per checkpoint, not once per thousand pages as with SQLite's default.
+  static constexpr int kStartPages = 4000;
   // A WAL this long (about 64 MiB) means the thread cannot keep up: the writer then copies
   // what is left itself before its next commit, so the file stays bounded.
   static constexpr int kWriterPages = 16000;

@@ -784,9 +784,9 @@ TEST_F(JournalTest, CheckpointsRunBesideTheCommits) {
   ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning))}).ok());
   const auto db_size = [this] { return std::filesystem::file_size(path_); };
   const auto before = db_size();
-  // Thousands of pages of WAL, 100 tickets to a commit.
+  // Well over the 4,000 pages of WAL that start a checkpoint, 100 tickets to a commit.
   std::uint64_t seq = 1;
-  for (int c = 0; c < 60; ++c) {
+  for (int c = 0; c < 200; ++c) {
     std::vector<Batch> group;
     for (int i = 0; i < 100; ++i) {
       ++seq;
@@ -800,9 +800,9 @@ TEST_F(JournalTest, CheckpointsRunBesideTheCommits) {
     if (!copied) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(copied) << "the database file stayed at " << db_size() << " bytes (was " << before << ")";
-  EXPECT_EQ(must_load(*j).tickets.size(), 6000u);
+  EXPECT_EQ(must_load(*j).tickets.size(), 20000u);
   j.reset();
-  EXPECT_EQ(must_load(*must_open(path_)).tickets.size(), 6000u);
+  EXPECT_EQ(must_load(*must_open(path_)).tickets.size(), 20000u);
 }
 
 // The server renders each event once and hands the text over; the journal stores that text,
