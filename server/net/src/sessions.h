@@ -53,7 +53,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string peer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   HttpRequest request_;
-  std::shared_ptr<void> response_;  // keeps the response alive during async_write
+  std::string answer_head_;  // the answer being written, until async_write completes
+  std::string answer_body_;
   bool owes_answer_ = false;        // counted in ctx_.answers_owed until the answer is written
 };
 

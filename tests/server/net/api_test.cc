@@ -2,6 +2,13 @@
 // input, idempotency, concurrency, limits and restart.
 #include <gtest/gtest.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
 #include <fstream>
 #include <set>
 #include <thread>
@@ -192,6 +199,72 @@ TEST_F(ApiTest, BadInputGetsPreciseErrorsAndServerKeepsRunning) {
   auto ok = c.post("/api/tickets", issue_body("A", "after-bad"), kKioskToken);
   ASSERT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(ok.json()["ticket"]["number"], "A001");
+}
+
+// The server writes its answers' headers itself: a client's HTTP parser must find each answer
+// whole on a kept-alive connection, a HEAD answer without a body, and the connection closed
+// when the client asked for that.
+TEST_F(ApiTest, AnswersAreFramedForKeepAliveHeadAndClose) {
+  TempDir web;
+  std::ofstream(web.path / "index.html") << "<h1>" << std::string(200, 'x') << "</h1>";
+  net::ServerOptions o;
+  o.web_root = web.path.string();
+  start(o);
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  asio::io_context io;
+  const auto connect = [&] {
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port_});
+    return s;
+  };
+  boost::beast::flat_buffer buf;
+  const auto exchange = [&](asio::ip::tcp::socket& s, const std::string& raw, bool head = false) {
+    asio::write(s, asio::buffer(raw));
+    http::response_parser<http::string_body> p;
+    p.skip(head);
+    http::read(s, buf, p);
+    return p.release();
+  };
+
+  // HTTP/1.1: GET, HEAD and GET again on one connection.
+  auto s = connect();
+  auto get = exchange(s, "GET /api/nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(get.result_int(), 404);
+  EXPECT_EQ(get[http::field::content_type], "application/json");
+  EXPECT_EQ(get[http::field::server], "hallq");
+  EXPECT_EQ(get[http::field::content_length], std::to_string(get.body().size()));
+  EXPECT_TRUE(get.keep_alive());
+  EXPECT_EQ(json::parse(get.body())["error"]["code"], "not_found");
+  auto page = exchange(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(page.result_int(), 200);
+  ASSERT_EQ(page.body().size(), 209u);
+  auto head = exchange(s, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  EXPECT_EQ(head.result_int(), 200);
+  EXPECT_EQ(head[http::field::content_length], std::to_string(page.body().size()));
+  EXPECT_EQ(head[http::field::content_type], page[http::field::content_type]);
+  auto again = exchange(s, "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(again.result_int(), 200) << "a HEAD answer left bytes behind: " << again.body();
+  EXPECT_EQ(json::parse(again.body())["status"], "ok");
+
+  // HTTP/1.0 asking to keep the connection is told so, and the connection serves again.
+  auto s10 = connect();
+  buf.clear();
+  auto ka = exchange(s10, "GET /api/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(ka.version(), 10);
+  EXPECT_EQ(ka[http::field::connection], "keep-alive");
+  EXPECT_EQ(exchange(s10, "GET /api/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").result_int(), 200);
+
+  // Connection: close is answered in kind and the server closes its side.
+  auto sc = connect();
+  buf.clear();
+  auto closing = exchange(sc, "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(closing.result_int(), 200);
+  EXPECT_EQ(closing[http::field::connection], "close");
+  char byte;
+  boost::system::error_code ec;
+  asio::read(sc, asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
 }
 
 TEST_F(ApiTest, TwoClerksCallingAtOnceNeverCallTheSameTicket) {
