@@ -2,10 +2,12 @@
 // transaction per command versus group commit, on a real file with the real PRAGMAs (WAL,
 // synchronous=FULL). Not a test: run it by hand on the disk the hall server will use.
 //
-//   hallq-journal-bench [--dir DIR] [--scale F]
+//   hallq-journal-bench [--dir DIR] [--scale F] [--busy-hall]
 //
 // DIR (default /tmp) gets a fresh temporary directory, removed afterwards. F multiplies the
-// number of commits per mode (default 1).
+// number of commits per mode (default 1). --busy-hall commits what the server's goal-3 bench
+// makes it commit: tickets of 20 services from 256 kiosks, each answer carrying its ticket
+// (without it: one service, one kiosk, short answers).
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "hallq/json_codec.h"
 #include "hallq/storage/journal.h"
 
 namespace {
@@ -30,34 +33,41 @@ using hallq::storage::Journal;
 constexpr hallq::TimeMs kMorning = 1'795'741'200'000;  // 2026-11-27 09:00 Beijing
 const std::string kDay = "2026-11-27";
 
+bool busy_hall = false;
+
 // What a kiosk's issue command makes durable: the event with the new ticket, and the request.
 Batch issue(std::uint64_t seq) {
   const hallq::TimeMs at = kMorning + static_cast<hallq::TimeMs>(seq) * 100;
+  const std::string service(1, busy_hall ? char('A' + seq % 20) : 'A');
+  const std::string kiosk = busy_hall ? "kiosk-" + std::to_string(seq % 256) : "kiosk-entrance-1";
+  const std::uint64_t n = busy_hall ? seq / 20 + 1 : seq;
   char number[16];
-  std::snprintf(number, sizeof number, "A%04llu", static_cast<unsigned long long>(seq));
+  std::snprintf(number, sizeof number, "%s%04llu", service.c_str(), static_cast<unsigned long long>(n));
   Ticket t;
   t.id = "tk-" + std::to_string(seq) + "-Qx7vR2mK9pLw";
   t.number = number;
-  t.service = "A";
-  t.origin_service = "A";
+  t.service = service;
+  t.origin_service = service;
   t.business_day = kDay;
   t.issued_at = at;
   t.queued_at = at;
-  t.issued_by = "kiosk-entrance-1";
+  t.issued_by = kiosk;
   t.history.push_back({hallq::TicketStep::issued, at, 0, "", "", ""});
   Event e;
   e.seq = seq;
   e.at = at;
   e.type = hallq::EventType::ticket_issued;
-  e.load = hallq::ServiceLoad{"A", 12, static_cast<int>(seq), 540, 900};
-  e.actor = "kiosk-entrance-1";
+  e.load = hallq::ServiceLoad{service, 12, static_cast<int>(n), 540, 900};
+  e.actor = kiosk;
   e.ticket = std::move(t);
   Batch b;
   b.events.push_back(std::move(e));
+  const nlohmann::json answer =
+      busy_hall ? nlohmann::json{{"ticket", hallq::to_json(*b.events[0].ticket)}, {"ahead", 11}, {"estimated_wait_s", 540}}
+                : nlohmann::json{{"ticket", b.events[0].ticket->id}, {"number", number}, {"ahead", 11}};
   b.request = hallq::core::StoredRequest{
-      "kiosk-entrance-1\x1fissue-" + std::to_string(seq),
-      R"({"command":"issue","service":"A","class":"normal","lang":"zh-CN"})", kDay,
-      nlohmann::json{{"ticket", b.events[0].ticket->id}, {"number", number}, {"ahead", 11}}.dump()};
+      kiosk + "\x1fissue-" + std::to_string(busy_hall ? seq / 256 : seq),
+      R"({"command":"issue","service":")" + service + R"(","class":"normal","lang":"zh-CN"})", kDay, answer.dump()};
   return b;
 }
 
@@ -77,11 +87,12 @@ int run(const std::string& dir, double scale) {
   const Mode modes[] = {
       {"one commit per event", 1, 1000},
       {"group commit", 10, 500},
+      {"group commit", 40, 250},
       {"group commit", 100, 200},
       {"group commit", 1000, 50},
   };
-  std::printf("SQLite %s, WAL, synchronous=FULL, files in %s\n", sqlite3_libversion(),
-              dir.c_str());
+  std::printf("SQLite %s, WAL, synchronous=FULL, files in %s%s\n", sqlite3_libversion(), dir.c_str(),
+              busy_hall ? "; busy hall: 20 services, 256 kiosks, answers with the ticket" : "");
   std::printf("%-22s %8s %8s %8s %12s %10s %10s\n", "mode", "batch", "commits", "events",
               "events/s", "p50 ms", "p99 ms");
   int n = 0;
@@ -131,8 +142,10 @@ int main(int argc, char** argv) {
       base = argv[++i];
     } else if (std::strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
       scale = std::atof(argv[++i]);
+    } else if (std::strcmp(argv[i], "--busy-hall") == 0) {
+      busy_hall = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--dir DIR] [--scale F]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--dir DIR] [--scale F] [--busy-hall]\n", argv[0]);
       return 2;
     }
   }

@@ -12,7 +12,9 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +26,9 @@ namespace {
 // 1: events, tickets, windows, requests, meta. 2: + followups and alerts (issue 6).
 // 3: + appointments (预约, issue 6). 4: without the indexes nothing read (events by day, tickets
 // by day and service or state): every commit paid for them, and reports read their projection.
-constexpr int kSchemaVersion = 4;
+// 5: requests without the unique index on (business_day, key): the journal keeps them unique
+// itself (RequestKeys), and loads a day's requests by an index on the day.
+constexpr int kSchemaVersion = 5;
 
 // Tables added by version 2, shared by a new file and the migration from version 1.
 #define HALLQ_SCHEMA_V2_TABLES \
@@ -69,6 +73,16 @@ constexpr const char* kMigrate3To4 =
     "DROP INDEX IF EXISTS tickets_by_day_service;\n"
     "DROP INDEX IF EXISTS tickets_by_day_state;\n"
     "UPDATE meta SET value = '4' WHERE key = 'schema_version';\n";
+// Rows keep their rowids: a day's answers are loaded in the order they were stored.
+constexpr const char* kMigrate4To5 =
+    "CREATE TABLE requests_v5(business_day TEXT NOT NULL, key TEXT NOT NULL,\n"
+    "  fingerprint TEXT NOT NULL, result TEXT NOT NULL);\n"
+    "INSERT INTO requests_v5(rowid, business_day, key, fingerprint, result)\n"
+    "  SELECT rowid, business_day, key, fingerprint, result FROM requests;\n"
+    "DROP TABLE requests;\n"
+    "ALTER TABLE requests_v5 RENAME TO requests;\n"
+    "CREATE INDEX requests_by_day ON requests(business_day);\n"
+    "UPDATE meta SET value = '5' WHERE key = 'schema_version';\n";
 
 // Created in one transaction on a new file. The columns of tickets duplicate fields of body so
 // that a person with sqlite3 can query them; body stays the record.
@@ -116,16 +130,18 @@ CREATE TABLE windows(
 );
 
 -- Request ids are remembered for one business day: a kiosk may reuse its ids tomorrow.
+-- (business_day, key) is unique, kept so by the journal: a unique index here put each request
+-- on its own index page (keys start with the device's name), a third of a commit's cost.
 CREATE TABLE requests(
   business_day TEXT NOT NULL,
   key TEXT NOT NULL,
   fingerprint TEXT NOT NULL,
-  result TEXT NOT NULL,
-  PRIMARY KEY(business_day, key)
+  result TEXT NOT NULL
 );
+CREATE INDEX requests_by_day ON requests(business_day);
 
 INSERT INTO meta(key, value) VALUES
-  ('schema_version', '4'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
+  ('schema_version', '5'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
   ('notice_set', '0');
 )sql" HALLQ_SCHEMA_V2_TABLES HALLQ_SCHEMA_V3_TABLES;
 
@@ -299,6 +315,60 @@ class Checkpointer {
   bool stopping_ = false;
 };
 
+// The (business day, key) of every request stored for one day (the latest), as hashes: the
+// check the dropped unique index made. A hash seen before, or a request of another day, is
+// confirmed against the table: a collision costs a lookup, never a refused commit.
+class RequestKeys {
+ public:
+  static std::uint64_t hash(std::string_view day, std::string_view key) {
+    std::string both;
+    both.reserve(day.size() + 1 + key.size());
+    both.append(day).append(1, '\x1f').append(key);
+    return std::hash<std::string>{}(both);
+  }
+
+  // Whether (day, key) may be stored already, in the table or earlier in this transaction.
+  bool maybe_stored(const std::string& day, std::uint64_t h) const {
+    if (pending_.count(h) != 0) return true;
+    return day != day_ || stored_.count(h) != 0;
+  }
+  void add_pending(const std::string& day, std::uint64_t h) {
+    pending_.insert(h);
+    pending_order_.emplace_back(day, h);
+  }
+  // After COMMIT: this transaction's keys of the set's day join it. Returns a later day if the
+  // transaction stored one: the caller then loads that day's keys from the table.
+  std::optional<std::string> committed() {
+    std::optional<std::string> later;
+    for (auto& [day, h] : pending_order_) {
+      if (day == day_) stored_.insert(h);
+      else if (day > day_ && (!later || day > *later)) later = day;
+    }
+    discard();
+    return later;
+  }
+  void discard() {
+    pending_.clear();
+    pending_order_.clear();
+  }
+  void load(std::string day, std::unordered_set<std::uint64_t> stored) {
+    day_ = std::move(day);
+    stored_ = std::move(stored);
+  }
+  // No day's keys known: every request is looked up in the table.
+  void forget() {
+    day_ = "(none)";  // not a date: no request's day equals it
+    stored_.clear();
+    discard();
+  }
+
+ private:
+  std::string day_;
+  std::unordered_set<std::uint64_t> stored_;
+  std::unordered_set<std::uint64_t> pending_;
+  std::vector<std::pair<std::string, std::uint64_t>> pending_order_;
+};
+
 }  // namespace
 
 struct Journal::Impl {
@@ -310,12 +380,14 @@ struct Journal::Impl {
   Statement insert_event, upsert_ticket, upsert_window, set_meta, insert_request;
   Statement upsert_followup, upsert_alert, delete_alert, upsert_appointment;
   Statement select_meta, select_tickets, select_windows, select_requests, select_events;
+  Statement select_request_keys, find_request;
   Statement select_followups, select_alerts, select_appointments;
   Statement integrity;
 
   // What the file says, as of the last successful commit (or open).
   std::uint64_t last_seq = 0;
   std::string business_day;
+  RequestKeys request_keys;
 
   Checkpointer checkpointer;  // declared after db: stopped and closed before it
   int wal_pages = 0;          // in the WAL after the last commit (the WAL hook says)
@@ -448,7 +520,11 @@ struct Journal::Impl {
       if (auto s = exec(kMigrate2To3, "migrate schema 2 to 3"); !s) return s;
       version = 3;
     }
-    if (*version == 3) return exec(kMigrate3To4, "migrate schema 3 to 4");
+    if (*version == 3) {
+      if (auto s = exec(kMigrate3To4, "migrate schema 3 to 4"); !s) return s;
+      version = 4;
+    }
+    if (*version == 4) return exec(kMigrate4To5, "migrate schema 4 to 5");
     if (*version < kSchemaVersion) {
       return fail("schema", "unknown schema version " + text);
     }
@@ -513,6 +589,8 @@ struct Journal::Impl {
         {&select_requests,
          "SELECT key, fingerprint, result FROM requests WHERE business_day = ?1 ORDER BY rowid"},
         {&select_events, "SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"},
+        {&select_request_keys, "SELECT key FROM requests WHERE business_day = ?1"},
+        {&find_request, "SELECT 1 FROM requests WHERE business_day = ?1 AND key = ?2 LIMIT 1"},
         {&integrity, "PRAGMA integrity_check"},
     };
     for (const auto& [stmt, sql] : all) {
@@ -561,6 +639,33 @@ struct Journal::Impl {
     }
     last_seq = st.last_seq;
     business_day = std::move(st.business_day);
+    return load_request_keys(business_day);
+  }
+
+  Status load_request_keys(const std::string& day) {
+    std::unordered_set<std::uint64_t> keys;
+    Use k(select_request_keys);
+    k->bind(1, day);
+    int rc;
+    while ((rc = k->step()) == SQLITE_ROW) keys.insert(RequestKeys::hash(day, k->text(0)));
+    if (rc != SQLITE_DONE) return fail("read request keys");
+    request_keys.load(day, std::move(keys));
+    return ok_status();
+  }
+
+  // Refuses a (business day, key) stored before, as a unique index would.
+  Status check_new_request(const core::StoredRequest& r) {
+    const std::uint64_t h = RequestKeys::hash(r.business_day, r.key);
+    if (request_keys.maybe_stored(r.business_day, h)) {
+      Use q(find_request);
+      q->bind(1, r.business_day);
+      q->bind(2, r.key);
+      const int rc = q->step();
+      if (rc == SQLITE_ROW)
+        return fail("store request " + printable(r.key), "request key already stored for " + r.business_day);
+      if (rc != SQLITE_DONE) return fail("look up request " + printable(r.key));
+    }
+    request_keys.add_pending(r.business_day, h);
     return ok_status();
   }
 
@@ -588,6 +693,7 @@ struct Journal::Impl {
       }
       if (batch.request) {
         const core::StoredRequest& r = *batch.request;
+        if (auto s = check_new_request(r); !s) return s;
         Use s(insert_request);
         s->bind(1, r.key);
         s->bind(2, r.business_day);
@@ -851,24 +957,35 @@ Status Journal::commit(const std::vector<Batch>& batches) {
   bool any = false;
   for (const Batch& b : batches) any = any || !b.events.empty() || b.request.has_value();
   if (!any) return ok_status();
+  std::uint64_t seq = j.last_seq;
+  std::string day = j.business_day;
   try {
     j.bound_wal();
     if (auto s = j.run(j.begin, "begin"); !s) return s;
-    std::uint64_t seq = j.last_seq;
-    std::string day = j.business_day;
     Status s = j.write(batches, seq, day);
     if (s) s = j.run(j.commit, "commit");
     if (!s) {
       j.roll_back();
+      j.request_keys.discard();
       return s;
     }
-    j.last_seq = seq;
-    j.business_day = std::move(day);
-    return ok_status();
   } catch (const std::exception& e) {
     j.roll_back();
+    j.request_keys.discard();
     return j.fail("commit", e.what());
   }
+  j.last_seq = seq;
+  j.business_day = std::move(day);
+  // The commit stands whatever happens here. If the keys cannot be read or kept, every request
+  // is checked against the table instead.
+  try {
+    if (auto later = j.request_keys.committed()) {
+      if (!j.load_request_keys(*later)) j.request_keys.forget();
+    }
+  } catch (const std::exception&) {
+    j.request_keys.forget();
+  }
+  return ok_status();
 }
 
 Result<core::EngineState> Journal::load_state() {

@@ -83,7 +83,7 @@ TEST_F(JournalTest, NewFileStartsEmpty) {
   RawDb raw(path_);
   EXPECT_EQ(raw.rows("SELECT key, value FROM meta ORDER BY key"),
             (std::vector<std::string>{"business_day|", "last_seq|0", "notice|", "notice_set|0",
-                                      "schema_version|4"}));
+                                      "schema_version|5"}));
 }
 
 TEST_F(JournalTest, CommitThenReopenLoadsExactlyWhatWasCommitted) {
@@ -311,14 +311,14 @@ TEST_F(JournalTest, FailedCommitStoresNothingAndTheNextCommitWorks) {
          b.request->key = "kiosk-1\x1fr2";
          return std::vector<Batch>{b};
        },
-       "UNIQUE constraint failed: requests.business_day, requests.key"},
+       "request key already stored for 2026-11-27"},
       {"same request key twice in one commit",
        [&] {
          Batch b = issue_batch(5, 4, kDay1, t);
          b.request->key = "kiosk-1\x1fr4";
          return std::vector<Batch>{issue_batch(4, 3, kDay1, t), b};
        },
-       "UNIQUE constraint failed: requests.business_day, requests.key"},
+       "request key already stored for 2026-11-27"},
       {"rollover then a bad seq",
        [&] {
          return std::vector<Batch>{batch(day_rolled_over(4, kDay2, t)),
@@ -478,10 +478,10 @@ TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
          must_open(p);
-         RawDb(p).exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'");
+         RawDb(p).exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
          return p;
        },
-       "schema version 5 is newer than this HallQ supports (4)"},
+       "schema version 6 is newer than this HallQ supports (5)"},
       {"a file that is not SQLite",
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
@@ -620,8 +620,8 @@ TEST_F(JournalTest, AVersion1FileIsMigratedInPlace) {
               std::nullopt);
   }
   auto j = must_open(path_);
-  // 1 -> 2 -> 3 -> 4 in one open.
-  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  // 1 -> 2 -> 3 -> 4 -> 5 in one open.
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   core::EngineState st = must_load(*j);
   EXPECT_EQ(st.last_seq, 2u);
   ASSERT_EQ(st.tickets.size(), 1u);
@@ -728,7 +728,7 @@ TEST_F(JournalTest, AVersion2FileGainsTheAppointmentsTable) {
               std::nullopt);
   }
   auto j = must_open(path_);
-  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   core::EngineState st = must_load(*j);
   EXPECT_EQ(st.last_seq, 2u);
   EXPECT_EQ(st.tickets.size(), 1u);
@@ -768,13 +768,92 @@ TEST_F(JournalTest, AVersion3FileLosesTheIndexesNothingReads) {
   }
   auto j = must_open(path_);
   RawDb raw(path_);
-  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
                     "('events_by_day', 'tickets_by_day_service', 'tickets_by_day_state')"),
             "0");
   // The constraints stay: a number is still unique within its day.
   EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets'"), "2");
   EXPECT_EQ(must_load(*j).tickets.size(), 1u);
+}
+
+// Version 4 kept requests unique with an index; version 5 drops it and the journal keeps them
+// unique itself. The day's answers come back in the order they were stored, and a stored key
+// is still refused.
+TEST_F(JournalTest, AVersion4FileKeepsItsRequestsWithoutTheKeyIndex) {
+  {
+    auto j = must_open(path_);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning))}).ok());
+    // Keys out of order, so that an index order would show.
+    for (int i = 0; i < 5; ++i) {
+      Batch b = issue_batch(2 + i, 1 + i, kDay1, kMorning + i);
+      b.request->key = "kiosk-" + std::to_string(5 - i) + "\x1fr1";
+      ASSERT_TRUE(j->commit({b}).ok());
+    }
+  }
+  {
+    // What the build before this one left on disk.
+    RawDb raw(path_);
+    ASSERT_EQ(raw.exec("CREATE TABLE requests_v4(business_day TEXT NOT NULL, key TEXT NOT NULL, "
+                       "fingerprint TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY(business_day, key)); "
+                       "INSERT INTO requests_v4(rowid, business_day, key, fingerprint, result) "
+                       "SELECT rowid, business_day, key, fingerprint, result FROM requests; "
+                       "DROP TABLE requests; ALTER TABLE requests_v4 RENAME TO requests; "
+                       "UPDATE meta SET value = '4' WHERE key = 'schema_version'"),
+              std::nullopt);
+    ASSERT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'requests' AND type = 'index'"), "1");
+  }
+  auto j = must_open(path_);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(raw.rows("SELECT name FROM sqlite_master WHERE tbl_name = 'requests' AND type = 'index'"),
+            (std::vector<std::string>{"requests_by_day"}));
+  const core::EngineState st = must_load(*j);
+  ASSERT_EQ(st.requests.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(st.requests[i].key, "kiosk-" + std::to_string(5 - i) + "\x1fr1");
+  Batch again = issue_batch(7, 6, kDay1, kMorning + 10);
+  again.request->key = "kiosk-3\x1fr1";
+  Status s = j->commit({again});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("request key already stored for 2026-11-27"), std::string::npos)
+      << s.error().message;
+  EXPECT_EQ(raw.one("SELECT count(*) FROM requests"), "5");
+}
+
+// A key is unique within its business day: refused again on the same day, after a reopen
+// too, and free again the next day (a kiosk's request ids start over each morning).
+TEST_F(JournalTest, ARequestKeyIsRefusedWithinItsDayAndFreeTheNext) {
+  const auto with_key = [](Batch b, const std::string& key) {
+    b.request->key = key;
+    return b;
+  };
+  const std::string key = "kiosk-1\x1fmorning-1";
+  auto j = must_open(path_);
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning)), with_key(issue_batch(2, 1, kDay1, kMorning), key)}).ok());
+  EXPECT_FALSE(j->commit({with_key(issue_batch(3, 2, kDay1, kMorning), key)}).ok());
+  j.reset();
+  j = must_open(path_);
+  Status reopened = j->commit({with_key(issue_batch(3, 2, kDay1, kMorning), key)});
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_NE(reopened.error().message.find("already stored"), std::string::npos) << reopened.error().message;
+  // The next day, the rollover and the reused key in one commit.
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(3, kDay2, kMorning + kDay)),
+                         with_key(issue_batch(4, 1, kDay2, kMorning + kDay), key)})
+                  .ok());
+  EXPECT_FALSE(j->commit({with_key(issue_batch(5, 2, kDay2, kMorning + kDay), key)}).ok());
+  // A failed commit stores nothing, and leaves nothing behind in the check either.
+  const std::string other = "kiosk-2\x1fmorning-1";
+  EXPECT_FALSE(j->commit({with_key(issue_batch(5, 2, kDay2, kMorning + kDay), other),
+                          with_key(issue_batch(6, 3, kDay2, kMorning + kDay), key)})
+                   .ok());
+  EXPECT_TRUE(j->commit({with_key(issue_batch(5, 2, kDay2, kMorning + kDay), other)}).ok());
+  j.reset();
+  j = must_open(path_);
+  EXPECT_FALSE(j->commit({with_key(issue_batch(6, 3, kDay2, kMorning + kDay), key)}).ok());
+  EXPECT_FALSE(j->commit({with_key(issue_batch(6, 3, kDay2, kMorning + kDay), other)}).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT business_day || ' ' || key FROM requests ORDER BY rowid"),
+            (std::vector<std::string>{kDay1 + " " + key, kDay2 + " " + key, kDay2 + " " + other}));
 }
 
 // The commit thread never copies the WAL into the database itself: the journal's own thread
