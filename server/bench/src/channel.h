@@ -61,6 +61,7 @@ class HttpChannel final : public CommandChannel {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   tcp::endpoint server_;
+  std::string host_;  // the Host header
   std::string token_;
 };
 
