@@ -248,7 +248,9 @@ json to_json(const Event& e) {
 }
 
 json to_json(const Error& e) {
-  return json{{"error", {{"code", to_string(e.code)}, {"message", e.message}}}};
+  json j = json{{"error", {{"code", to_string(e.code)}, {"message", e.message}}}};
+  for (const auto& [name, text] : e.detail) j["error"]["detail"][name] = text;
+  return j;
 }
 
 // ---- readers ----------------------------------------------------------------------------------

@@ -514,6 +514,7 @@ TEST(DisplayKiosk, AppointmentRefusalsInTheVisitorsLanguage) {
 }
 
 // A refused ticket in the visitor's language: the server's messages are English, for staff.
+// Without the error's detail (an older server), the kiosk reads the facts from the message.
 TEST(DisplayKiosk, TicketRefusalsInTheVisitorsLanguage) {
   struct Case {
     const char* code;
@@ -540,6 +541,32 @@ TEST(DisplayKiosk, TicketRefusalsInTheVisitorsLanguage) {
   };
   for (const Case& c : cases)
     EXPECT_EQ(issue_error_text(json{{"code", c.code}, {"message", c.message}}, c.lang), c.want) << c.code << " " << c.lang;
+}
+
+// The server says why it refused in the error's detail; the kiosk words it from there, not from
+// the English message (which above is what a server without the detail leaves to read).
+TEST(DisplayKiosk, TicketRefusalsAreWordedFromTheErrorsDetail) {
+  struct Case {
+    json detail;
+    const char* lang;
+    const char* want;
+  };
+  const Case cases[] = {
+      {{{"reason", "day_off"}, {"date", "2026-11-28"}, {"why", "Saturday"}}, "zh-CN", "今天（2026-11-28）不办公，不能取号"},
+      {{{"reason", "day_off"}, {"date", "2026-10-01"}, {"why", "a holiday"}}, "en", "The hall is closed today (2026-10-01): no tickets"},
+      {{{"reason", "outside_hours"}, {"hours", "08:30-12:00, 13:30-17:30"}, {"now", "12:10"}}, "zh-TW",
+       "該業務現在不取號，取號時間 08:30-12:00、13:30-17:30"},
+      {{{"reason", "outside_hours"}, {"hours", "08:30-12:00"}, {"now", "07:55"}}, "en", "This service issues tickets 08:30-12:00 only"},
+      // A reason this kiosk does not know yet, or a malformed detail: the plain words.
+      {{{"reason", "snow_day"}}, "zh-CN", "该业务现在不取号"},
+      {json::array({1, 2}), "en", "This service issues no tickets now"},
+      {{{"reason", 7}, {"date", 20261128}}, "zh-TW", "該業務現在不取號"},
+  };
+  for (const Case& c : cases) {
+    // The message alone would not say it: only the detail can.
+    const json error{{"code", "service_closed"}, {"message", "refused"}, {"detail", c.detail}};
+    EXPECT_EQ(issue_error_text(error, c.lang), c.want) << c.detail.dump();
+  }
 }
 
 TEST(DisplayEvaluator, AsksAfterACompletedVisitAtItsWindowAndSendsOneRating) {

@@ -268,11 +268,14 @@ struct Run {
       return err(ErrorCode::bad_request, "appointment_at is only for appointment tickets");
     if (rules.enforce_opening_hours) {
       // The same days off as appointments (rules.workdays, holidays, extra_workdays). The kiosk
-      // screen recognises "closed today" and the date (display/core/src/touch.cc).
+      // words it from the detail (display/core/src/touch.cc).
       const std::int64_t today = local_days(rules, now);
-      if (auto off = s.day_off(today))
-        return err(ErrorCode::service_closed, "the hall is closed today, " + civil_date(today) + " (" + *off +
-                                                  "): tickets are issued on working days");
+      if (auto off = s.day_off(today)) {
+        Error e = err(ErrorCode::service_closed, "the hall is closed today, " + civil_date(today) + " (" + *off +
+                                                     "): tickets are issued on working days");
+        e.detail = {{"reason", "day_off"}, {"date", civil_date(today)}, {"why", *off}};
+        return e;
+      }
     }
     if (rules.enforce_opening_hours && !svc->hours.empty()) {
       const int minute = local_minute_of_day(rules, now);
@@ -283,9 +286,12 @@ struct Run {
         if (!spans.empty()) spans += ", ";
         spans += hhmm(span.open_min) + "-" + hhmm(span.close_min);
       }
-      if (!open)
-        return err(ErrorCode::service_closed, "service " + c.service + " is open " + spans +
-                                                  " (it is " + hhmm(minute) + " now)");
+      if (!open) {
+        Error e = err(ErrorCode::service_closed, "service " + c.service + " is open " + spans +
+                                                     " (it is " + hhmm(minute) + " now)");
+        e.detail = {{"reason", "outside_hours"}, {"hours", spans}, {"now", hhmm(minute)}};
+        return e;
+      }
     }
     ServiceLine& l = s.line(c.service);
     if (svc->daily_cap > 0 && l.counter >= svc->daily_cap)

@@ -206,7 +206,7 @@ void WebSocketSession::handle(const std::string& text) {
     if (name.empty()) return bad(ErrorCode::bad_request, "/command: missing: name the command, e.g. \"call-next\"");
     auto refuse = [&](const Error& e) {
       reply(json{{"type", "result"}, {"request_id", request_id}, {"ok", false}, {"status", http_status_for(e.code)},
-                 {"error", {{"code", to_string(e.code)}, {"message", e.message}}}});
+                 {"error", to_json(e)["error"]}});
     };
     auto command = parse_command(name, j);
     if (!command) {

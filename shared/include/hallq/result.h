@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace hallq {
 
@@ -43,6 +44,9 @@ int http_status_for(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::internal;
   std::string message;  // for people: names the field, window or ticket concerned
+  // For programs that word the refusal themselves (the kiosk, in the visitor's language): the
+  // facts behind the message, as {"detail": {name: text}}. Most errors have none.
+  std::vector<std::pair<std::string, std::string>> detail = {};
 
   friend bool operator==(const Error&, const Error&) = default;
 };

@@ -99,8 +99,10 @@ TEST(CoreNumbering, OpeningHours) {
     }
   }
   Hall h;
-  EXPECT_EQ(h.run(issue("B"), kiosk(), at(12, 10)).error->message,
-            "service B is open 08:30-12:00, 13:30-17:30 (it is 12:10 now)");
+  const Outcome lunch = h.run(issue("B"), kiosk(), at(12, 10));
+  EXPECT_EQ(lunch.error->message, "service B is open 08:30-12:00, 13:30-17:30 (it is 12:10 now)");
+  EXPECT_EQ(lunch.error->detail, (std::vector<std::pair<std::string, std::string>>{
+                                     {"reason", "outside_hours"}, {"hours", "08:30-12:00, 13:30-17:30"}, {"now", "12:10"}}));
   EXPECT_TRUE(h.run(issue("A"), kiosk(), at(23, 59)).ok());  // no hours: all day
 }
 
@@ -138,6 +140,9 @@ TEST(CoreNumbering, NoTicketsOnDaysOff) {
     ASSERT_FALSE(o.ok());
     EXPECT_EQ(o.error->code, ErrorCode::service_closed);
     EXPECT_NE(o.error->message.find(c.refused_with), std::string::npos) << o.error->message;
+    ASSERT_EQ(o.error->detail.size(), 3u);
+    EXPECT_EQ(o.error->detail[0], (std::pair<std::string, std::string>{"reason", "day_off"}));
+    EXPECT_EQ(o.error->detail[1], (std::pair<std::string, std::string>{"date", "2026-11-" + std::to_string(27 + c.day)}));
     for (const Event& e : o.events) EXPECT_NE(e.type, EventType::ticket_issued);  // a rollover at most
   }
 }

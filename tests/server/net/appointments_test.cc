@@ -307,6 +307,9 @@ TEST_F(AppointmentsTest, NoBookingOrTicketOnAWeekendOrAHoliday) {
   EXPECT_EQ(walk_in.json()["error"]["code"], "service_closed");
   EXPECT_EQ(walk_in.json()["error"]["message"],
             "the hall is closed today, 2026-11-28 (Saturday): tickets are issued on working days");
+  // What the kiosk words it from, in the visitor's language.
+  EXPECT_EQ(walk_in.json()["error"]["detail"],
+            (nlohmann::json{{"reason", "day_off"}, {"date", "2026-11-28"}, {"why", "Saturday"}}));
   auto state = c.get("/api/state", login("admin", "admin-pass")).json();  // a day on: a new login
   EXPECT_EQ(state["business_day"], "2026-11-28");
   for (const auto& s : state["services"]) EXPECT_EQ(s["issued_today"], 0) << s.dump();
