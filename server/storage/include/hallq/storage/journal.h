@@ -49,7 +49,8 @@ class Journal {
 
   // Writes every batch in ONE transaction (group commit) and returns after COMMIT. On error the
   // transaction is rolled back and nothing of it is stored. Events must continue the stored seq
-  // without gaps; a duplicate seq or a duplicate (business_day, number) is an error.
+  // without gaps; a duplicate seq, a duplicate (business_day, number) or a request key already
+  // stored for its business day is an error.
   Status commit(const std::vector<Batch>& batches);
 
   // The state of the most recent business day, for core::Engine::restore().
