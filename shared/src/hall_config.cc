@@ -185,7 +185,14 @@ bool is_token(std::string_view s) {
   return s.size() >= 16;
 }
 
-std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Appended rather than "\"" + std::string(s) + "\"": g++ 12 -O2 warns wrongly about that chain
+// (a false -Wrestrict), and scripts/demo builds with -O2.
+std::string in_quotes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.append(1, '"').append(s).append(1, '"');
+  return out;
+}
 std::string at(const std::string& path, std::size_t i) { return path + "/" + std::to_string(i); }
 
 // "HH:MM" to minutes after midnight; 24:00 is the end of the day. -1 if malformed.
