@@ -27,8 +27,12 @@ namespace {
 // 3: + appointments (预约, issue 6). 4: without the indexes nothing read (events by day, tickets
 // by day and service or state): every commit paid for them, and reports read their projection.
 // 5: requests without the unique index on (business_day, key): the journal keeps them unique
-// itself (RequestKeys), and loads a day's requests by an index on the day.
-constexpr int kSchemaVersion = 5;
+// itself (DayKeys), and loads a day's requests by an index on the day.
+// 6: tickets without the unique index on (business_day, number), for the same reason: each
+// service's numbers grew at their own place in it, so a commit of tickets for 20 services wrote
+// 20 of its pages. The journal refuses a number issued twice in a day itself (DayKeys), and
+// loads a day's tickets by an index on the day.
+constexpr int kSchemaVersion = 6;
 
 // Tables added by version 2, shared by a new file and the migration from version 1.
 #define HALLQ_SCHEMA_V2_TABLES \
@@ -84,8 +88,36 @@ constexpr const char* kMigrate4To5 =
     "CREATE INDEX requests_by_day ON requests(business_day);\n"
     "UPDATE meta SET value = '5' WHERE key = 'schema_version';\n";
 
-// Created in one transaction on a new file. The columns of tickets duplicate fields of body so
-// that a person with sqlite3 can query them; body stays the record.
+// The columns of tickets duplicate fields of body so that a person with sqlite3 can query them;
+// body stays the record. Shared by a new file and the migration from version 5.
+#define HALLQ_TICKETS_COLUMNS \
+  "  id TEXT PRIMARY KEY,\n" \
+  "  business_day TEXT NOT NULL,\n" \
+  "  number TEXT NOT NULL,\n" \
+  "  service TEXT NOT NULL,\n" \
+  "  origin_service TEXT NOT NULL,\n" \
+  "  class TEXT NOT NULL,\n" \
+  "  state TEXT NOT NULL,\n" \
+  "  issued_at INTEGER NOT NULL,\n" \
+  "  called_at INTEGER,\n" \
+  "  started_at INTEGER,\n" \
+  "  finished_at INTEGER,\n" \
+  "  window INTEGER,\n" \
+  "  clerk TEXT,\n" \
+  "  body TEXT NOT NULL\n"
+// Rows keep their rowids: a day's tickets are loaded in the order they were issued.
+constexpr const char* kMigrate5To6 =
+    "CREATE TABLE tickets_v6(\n" HALLQ_TICKETS_COLUMNS ");\n"
+    "INSERT INTO tickets_v6(rowid, id, business_day, number, service, origin_service, class,\n"
+    "  state, issued_at, called_at, started_at, finished_at, window, clerk, body)\n"
+    "  SELECT rowid, id, business_day, number, service, origin_service, class,\n"
+    "  state, issued_at, called_at, started_at, finished_at, window, clerk, body FROM tickets;\n"
+    "DROP TABLE tickets;\n"
+    "ALTER TABLE tickets_v6 RENAME TO tickets;\n"
+    "CREATE INDEX tickets_by_day ON tickets(business_day);\n"
+    "UPDATE meta SET value = '6' WHERE key = 'schema_version';\n";
+
+// Created in one transaction on a new file.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE events(
   seq INTEGER PRIMARY KEY,
@@ -106,23 +138,11 @@ CREATE TRIGGER events_no_replace BEFORE INSERT ON events
 WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 
-CREATE TABLE tickets(
-  id TEXT PRIMARY KEY,
-  business_day TEXT NOT NULL,
-  number TEXT NOT NULL,
-  service TEXT NOT NULL,
-  origin_service TEXT NOT NULL,
-  class TEXT NOT NULL,
-  state TEXT NOT NULL,
-  issued_at INTEGER NOT NULL,
-  called_at INTEGER,
-  started_at INTEGER,
-  finished_at INTEGER,
-  window INTEGER,
-  clerk TEXT,
-  body TEXT NOT NULL,
-  UNIQUE(business_day, number)
-);
+)sql"
+"CREATE TABLE tickets(\n" HALLQ_TICKETS_COLUMNS ");\n"
+R"sql(
+-- A number is unique within its business day, kept so by the journal (DayKeys).
+CREATE INDEX tickets_by_day ON tickets(business_day);
 
 CREATE TABLE windows(
   number INTEGER PRIMARY KEY,
@@ -141,7 +161,7 @@ CREATE TABLE requests(
 CREATE INDEX requests_by_day ON requests(business_day);
 
 INSERT INTO meta(key, value) VALUES
-  ('schema_version', '5'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
+  ('schema_version', '6'), ('last_seq', '0'), ('business_day', ''), ('notice', ''),
   ('notice_set', '0');
 )sql" HALLQ_SCHEMA_V2_TABLES HALLQ_SCHEMA_V3_TABLES;
 
@@ -315,10 +335,11 @@ class Checkpointer {
   bool stopping_ = false;
 };
 
-// The (business day, key) of every request stored for one day (the latest), as hashes: the
-// check the dropped unique index made. A hash seen before, or a request of another day, is
-// confirmed against the table: a collision costs a lookup, never a refused commit.
-class RequestKeys {
+// The keys stored for one business day (the latest), as hashes: what a unique index on
+// (business_day, key) would check, without its pages. Used for the request keys and for ticket
+// numbers. A hash seen before, or a key of another day, is confirmed against the table: a
+// collision costs a lookup, never a refused commit.
+class DayKeys {
  public:
   static std::uint64_t hash(std::string_view day, std::string_view key) {
     std::string both;
@@ -355,15 +376,15 @@ class RequestKeys {
     day_ = std::move(day);
     stored_ = std::move(stored);
   }
-  // No day's keys known: every request is looked up in the table.
+  // No day's keys known: every key is looked up in the table.
   void forget() {
-    day_ = "(none)";  // not a date: no request's day equals it
+    day_.reset();
     stored_.clear();
     discard();
   }
 
  private:
-  std::string day_;
+  std::optional<std::string> day_;  // compares unequal to every day when empty
   std::unordered_set<std::uint64_t> stored_;
   std::unordered_set<std::uint64_t> pending_;
   std::vector<std::pair<std::string, std::uint64_t>> pending_order_;
@@ -380,14 +401,15 @@ struct Journal::Impl {
   Statement insert_event, upsert_ticket, upsert_window, set_meta, insert_request;
   Statement upsert_followup, upsert_alert, delete_alert, upsert_appointment;
   Statement select_meta, select_tickets, select_windows, select_requests, select_events;
-  Statement select_request_keys, find_request;
+  Statement select_request_keys, find_request, select_ticket_numbers, find_ticket_number;
   Statement select_followups, select_alerts, select_appointments;
   Statement integrity;
 
   // What the file says, as of the last successful commit (or open).
   std::uint64_t last_seq = 0;
   std::string business_day;
-  RequestKeys request_keys;
+  DayKeys request_keys;    // of the requests table
+  DayKeys ticket_numbers;  // of the tickets table
 
   Checkpointer checkpointer;  // declared after db: stopped and closed before it
   int wal_pages = 0;          // in the WAL after the last commit (the WAL hook says)
@@ -474,7 +496,7 @@ struct Journal::Impl {
     return exec("PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON");
   }
 
-  // Creates the schema on a new file; migrates versions 1 to 3; refuses anything else.
+  // Creates the schema on a new file; migrates older versions; refuses anything newer.
   Status create_or_check_schema() {
     if (auto s = exec("BEGIN IMMEDIATE", "begin schema transaction"); !s) return s;
     Status s = create_or_check_schema_locked();
@@ -524,7 +546,11 @@ struct Journal::Impl {
       if (auto s = exec(kMigrate3To4, "migrate schema 3 to 4"); !s) return s;
       version = 4;
     }
-    if (*version == 4) return exec(kMigrate4To5, "migrate schema 4 to 5");
+    if (*version == 4) {
+      if (auto s = exec(kMigrate4To5, "migrate schema 4 to 5"); !s) return s;
+      version = 5;
+    }
+    if (*version == 5) return exec(kMigrate5To6, "migrate schema 5 to 6");
     if (*version < kSchemaVersion) {
       return fail("schema", "unknown schema version " + text);
     }
@@ -539,7 +565,7 @@ struct Journal::Impl {
         {&insert_event,
          "INSERT INTO events(seq, at, type, business_day, ticket_id, window, actor, body) "
          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
-        // Only an id conflict updates; a (business_day, number) taken by another id fails.
+        // An id conflict updates. A number taken by another id is refused before (write_event).
         {&upsert_ticket,
          "INSERT INTO tickets(id, business_day, number, service, origin_service, class, state, "
          "issued_at, called_at, started_at, finished_at, window, clerk, body) "
@@ -591,6 +617,8 @@ struct Journal::Impl {
         {&select_events, "SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"},
         {&select_request_keys, "SELECT key FROM requests WHERE business_day = ?1"},
         {&find_request, "SELECT 1 FROM requests WHERE business_day = ?1 AND key = ?2 LIMIT 1"},
+        {&select_ticket_numbers, "SELECT number FROM tickets WHERE business_day = ?1"},
+        {&find_ticket_number, "SELECT 1 FROM tickets WHERE business_day = ?1 AND number = ?2 LIMIT 1"},
         {&integrity, "PRAGMA integrity_check"},
     };
     for (const auto& [stmt, sql] : all) {
@@ -639,33 +667,69 @@ struct Journal::Impl {
     }
     last_seq = st.last_seq;
     business_day = std::move(st.business_day);
-    return load_request_keys(business_day);
+    if (auto s = load_keys(request_keys, select_request_keys, business_day); !s) return s;
+    return load_keys(ticket_numbers, select_ticket_numbers, business_day);
   }
 
-  Status load_request_keys(const std::string& day) {
-    std::unordered_set<std::uint64_t> keys;
-    Use k(select_request_keys);
+  // `select` gives the keys of one day (?1).
+  Status load_keys(DayKeys& keys, Statement& select, const std::string& day) {
+    std::unordered_set<std::uint64_t> stored;
+    Use k(select);
     k->bind(1, day);
     int rc;
-    while ((rc = k->step()) == SQLITE_ROW) keys.insert(RequestKeys::hash(day, k->text(0)));
-    if (rc != SQLITE_DONE) return fail("read request keys");
-    request_keys.load(day, std::move(keys));
+    while ((rc = k->step()) == SQLITE_ROW) stored.insert(DayKeys::hash(day, k->text(0)));
+    if (rc != SQLITE_DONE) return fail("read the keys of " + day);
+    keys.load(day, std::move(stored));
     return ok_status();
   }
 
-  // Refuses a (business day, key) stored before, as a unique index would.
-  Status check_new_request(const core::StoredRequest& r) {
-    const std::uint64_t h = RequestKeys::hash(r.business_day, r.key);
-    if (request_keys.maybe_stored(r.business_day, h)) {
-      Use q(find_request);
-      q->bind(1, r.business_day);
-      q->bind(2, r.key);
-      const int rc = q->step();
-      if (rc == SQLITE_ROW)
-        return fail("store request " + printable(r.key), "request key already stored for " + r.business_day);
-      if (rc != SQLITE_DONE) return fail("look up request " + printable(r.key));
+  // After COMMIT. The commit stands whatever happens here: if a set cannot be read or kept,
+  // every key is checked against its table instead.
+  void keys_committed(DayKeys& keys, Statement& select) {
+    try {
+      if (auto later = keys.committed()) {
+        if (!load_keys(keys, select, *later)) keys.forget();
+      }
+    } catch (const std::exception&) {
+      keys.forget();
     }
-    request_keys.add_pending(r.business_day, h);
+  }
+  void keys_discarded() {
+    request_keys.discard();
+    ticket_numbers.discard();
+  }
+
+  // Whether (day, key) is stored already, as a unique index would: `find` (?1 day, ?2 key)
+  // answers a row if so. Otherwise the key counts as stored from now on in this transaction.
+  Result<bool> stored_before(DayKeys& keys, Statement& find, const std::string& day, std::string_view key) {
+    const std::uint64_t h = DayKeys::hash(day, key);
+    if (keys.maybe_stored(day, h)) {
+      Use q(find);
+      q->bind(1, day);
+      q->bind(2, key);
+      const int rc = q->step();
+      if (rc == SQLITE_ROW) return true;
+      if (rc != SQLITE_DONE) return fail("look up " + printable(key));
+    }
+    keys.add_pending(day, h);
+    return false;
+  }
+
+  Status check_new_request(const core::StoredRequest& r) {
+    auto stored = stored_before(request_keys, find_request, r.business_day, r.key);
+    if (!stored) return stored.error();
+    if (*stored) return fail("store request " + printable(r.key), "request key already stored for " + r.business_day);
+    return ok_status();
+  }
+
+  // A number is issued once in a business day.
+  Status check_new_number(const Ticket& t, const std::string& what) {
+    auto stored = stored_before(ticket_numbers, find_ticket_number, t.business_day, t.number);
+    if (!stored) return stored.error();
+    if (*stored) {
+      return fail("store ticket " + t.id + " of " + what,
+                  "number " + t.number + " was already issued on " + t.business_day);
+    }
     return ok_status();
   }
 
@@ -745,6 +809,9 @@ struct Journal::Impl {
     }
     if (e.ticket) {
       const Ticket& t = *e.ticket;
+      if (e.type == EventType::ticket_issued) {
+        if (auto s = check_new_number(t, what); !s) return s;
+      }
       Use s(upsert_ticket);
       s->bind(1, t.id);
       s->bind(2, t.business_day);
@@ -966,25 +1033,18 @@ Status Journal::commit(const std::vector<Batch>& batches) {
     if (s) s = j.run(j.commit, "commit");
     if (!s) {
       j.roll_back();
-      j.request_keys.discard();
+      j.keys_discarded();
       return s;
     }
   } catch (const std::exception& e) {
     j.roll_back();
-    j.request_keys.discard();
+    j.keys_discarded();
     return j.fail("commit", e.what());
   }
   j.last_seq = seq;
   j.business_day = std::move(day);
-  // The commit stands whatever happens here. If the keys cannot be read or kept, every request
-  // is checked against the table instead.
-  try {
-    if (auto later = j.request_keys.committed()) {
-      if (!j.load_request_keys(*later)) j.request_keys.forget();
-    }
-  } catch (const std::exception&) {
-    j.request_keys.forget();
-  }
+  j.keys_committed(j.request_keys, j.select_request_keys);
+  j.keys_committed(j.ticket_numbers, j.select_ticket_numbers);
   return ok_status();
 }
 

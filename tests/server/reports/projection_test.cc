@@ -126,7 +126,7 @@ class ScriptedHall {
   }
   void commit(const core::Outcome& o) {
     if (o.events.empty()) return;
-    storage::Batch b{o.events, o.request};
+    storage::Batch b{o.events, o.request, {}};  // rendered by the journal
     auto s = journal_->commit({b});
     EXPECT_TRUE(s.ok()) << s.error().message;
   }

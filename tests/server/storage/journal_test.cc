@@ -83,7 +83,7 @@ TEST_F(JournalTest, NewFileStartsEmpty) {
   RawDb raw(path_);
   EXPECT_EQ(raw.rows("SELECT key, value FROM meta ORDER BY key"),
             (std::vector<std::string>{"business_day|", "last_seq|0", "notice|", "notice_set|0",
-                                      "schema_version|5"}));
+                                      "schema_version|6"}));
 }
 
 TEST_F(JournalTest, CommitThenReopenLoadsExactlyWhatWasCommitted) {
@@ -298,13 +298,13 @@ TEST_F(JournalTest, FailedCommitStoresNothingAndTheNextCommitWorks) {
          return std::vector<Batch>{issue_batch(4, 3, kDay1, t),
                                    batch(issued(5, make_ticket("T-other", "A001", kDay1, t)))};
        },
-       "UNIQUE constraint failed: tickets.business_day, tickets.number"},
+       "store ticket T-other of event 5: number A001 was already issued on 2026-11-27"},
       {"same number twice in one commit",
        [&] {
          return std::vector<Batch>{issue_batch(4, 3, kDay1, t),
                                    batch(issued(5, make_ticket("T-other", "A003", kDay1, t)))};
        },
-       "UNIQUE constraint failed: tickets.business_day, tickets.number"},
+       "store ticket T-other of event 5: number A003 was already issued on 2026-11-27"},
       {"stored request key",
        [&] {
          Batch b = issue_batch(4, 3, kDay1, t);
@@ -478,10 +478,10 @@ TEST_F(JournalTest, OpenRefusesWhatItCannotUse) {
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
          must_open(p);
-         RawDb(p).exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+         RawDb(p).exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
          return p;
        },
-       "schema version 6 is newer than this HallQ supports (5)"},
+       "schema version 7 is newer than this HallQ supports (6)"},
       {"a file that is not SQLite",
        [](const TempDir& d) {
          std::string p = d.file("hall.db");
@@ -620,8 +620,8 @@ TEST_F(JournalTest, AVersion1FileIsMigratedInPlace) {
               std::nullopt);
   }
   auto j = must_open(path_);
-  // 1 -> 2 -> 3 -> 4 -> 5 in one open.
-  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+  // 1 -> 2 -> 3 -> 4 -> 5 -> 6 in one open.
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "6");
   core::EngineState st = must_load(*j);
   EXPECT_EQ(st.last_seq, 2u);
   ASSERT_EQ(st.tickets.size(), 1u);
@@ -691,7 +691,7 @@ TEST_F(JournalTest, AppointmentsFromTheBusinessDayOnSurviveAReopen) {
          batch(appointment_event(5, EventType::appointment_cancelled, gone, kMorning)),
          Batch{{issued(6, t), appointment_event(7, EventType::appointment_checked_in, checked,
                                                 kMorning + 50 * kMinute)},
-               std::nullopt}});
+               std::nullopt, {}}});
     ASSERT_TRUE(s.ok()) << s.error().message;
   }
   {
@@ -728,7 +728,7 @@ TEST_F(JournalTest, AVersion2FileGainsTheAppointmentsTable) {
               std::nullopt);
   }
   auto j = must_open(path_);
-  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(RawDb(path_).one("SELECT value FROM meta WHERE key = 'schema_version'"), "6");
   core::EngineState st = must_load(*j);
   EXPECT_EQ(st.last_seq, 2u);
   EXPECT_EQ(st.tickets.size(), 1u);
@@ -768,12 +768,13 @@ TEST_F(JournalTest, AVersion3FileLosesTheIndexesNothingReads) {
   }
   auto j = must_open(path_);
   RawDb raw(path_);
-  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "6");
   EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
                     "('events_by_day', 'tickets_by_day_service', 'tickets_by_day_state')"),
             "0");
-  // The constraints stay: a number is still unique within its day.
-  EXPECT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets'"), "2");
+  // Version 6 replaced the unique (business_day, number) with an index on the day.
+  EXPECT_EQ(raw.rows("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' ORDER BY name"),
+            (std::vector<std::string>{"sqlite_autoindex_tickets_1", "tickets_by_day"}));
   EXPECT_EQ(must_load(*j).tickets.size(), 1u);
 }
 
@@ -805,7 +806,7 @@ TEST_F(JournalTest, AVersion4FileKeepsItsRequestsWithoutTheKeyIndex) {
   }
   auto j = must_open(path_);
   RawDb raw(path_);
-  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "6");
   EXPECT_EQ(raw.rows("SELECT name FROM sqlite_master WHERE tbl_name = 'requests' AND type = 'index'"),
             (std::vector<std::string>{"requests_by_day"}));
   const core::EngineState st = must_load(*j);
@@ -854,6 +855,86 @@ TEST_F(JournalTest, ARequestKeyIsRefusedWithinItsDayAndFreeTheNext) {
   RawDb raw(path_);
   EXPECT_EQ(raw.rows("SELECT business_day || ' ' || key FROM requests ORDER BY rowid"),
             (std::vector<std::string>{kDay1 + " " + key, kDay2 + " " + key, kDay2 + " " + other}));
+}
+
+// Version 5 kept numbers unique with an index on (business_day, number); version 6 drops it and
+// the journal refuses a number issued twice itself. Tickets come back in the order they were
+// issued, and a number issued that day is still refused.
+TEST_F(JournalTest, AVersion5FileKeepsItsTicketsWithoutTheNumberIndex) {
+  {
+    auto j = must_open(path_);
+    ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning))}).ok());
+    // Numbers out of order, so that an index order would show.
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(j->commit({issue_batch(2 + i, 5 - i, kDay1, kMorning + i)}).ok());
+  }
+  {
+    // What the build before this one left on disk.
+    RawDb raw(path_);
+    ASSERT_EQ(raw.exec("CREATE TABLE tickets_v5(id TEXT PRIMARY KEY, business_day TEXT NOT NULL, "
+                       "number TEXT NOT NULL, service TEXT NOT NULL, origin_service TEXT NOT NULL, "
+                       "class TEXT NOT NULL, state TEXT NOT NULL, issued_at INTEGER NOT NULL, "
+                       "called_at INTEGER, started_at INTEGER, finished_at INTEGER, window INTEGER, "
+                       "clerk TEXT, body TEXT NOT NULL, UNIQUE(business_day, number)); "
+                       "INSERT INTO tickets_v5(rowid, id, business_day, number, service, origin_service, "
+                       "class, state, issued_at, called_at, started_at, finished_at, window, clerk, body) "
+                       "SELECT rowid, id, business_day, number, service, origin_service, class, state, "
+                       "issued_at, called_at, started_at, finished_at, window, clerk, body FROM tickets; "
+                       "DROP TABLE tickets; ALTER TABLE tickets_v5 RENAME TO tickets; "
+                       "UPDATE meta SET value = '5' WHERE key = 'schema_version'"),
+              std::nullopt);
+    ASSERT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'tickets' AND type = 'index'"), "2");
+  }
+  auto j = must_open(path_);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.one("SELECT value FROM meta WHERE key = 'schema_version'"), "6");
+  EXPECT_EQ(raw.rows("SELECT name FROM sqlite_master WHERE tbl_name = 'tickets' AND type = 'index' ORDER BY name"),
+            (std::vector<std::string>{"sqlite_autoindex_tickets_1", "tickets_by_day"}));
+  const core::EngineState st = must_load(*j);
+  ASSERT_EQ(st.tickets.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(st.tickets[i].id, "T" + std::to_string(2 + i));
+    EXPECT_EQ(st.tickets[i].number, "A00" + std::to_string(5 - i));
+  }
+  Status s = j->commit({issue_batch(7, 3, kDay1, kMorning + 10)});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("store ticket T7 of event 7: number A003 was already issued on 2026-11-27"),
+            std::string::npos)
+      << s.error().message;
+  EXPECT_EQ(raw.one("SELECT count(*) FROM tickets"), "5");
+  EXPECT_TRUE(j->commit({issue_batch(7, 6, kDay1, kMorning + 10)}).ok());
+}
+
+// A number is issued once within its business day: refused again on the same day (also by
+// another ticket in the same commit, and after a reopen), free again the next day. A ticket that
+// moves on keeps its number without being refused.
+TEST_F(JournalTest, ANumberIsRefusedWithinItsDayAndFreeTheNext) {
+  const auto refused = [](const Status& s, const std::string& number, const std::string& day) {
+    if (s.ok()) return ::testing::AssertionFailure() << number << " was stored";
+    if (s.error().message.find("number " + number + " was already issued on " + day) == std::string::npos)
+      return ::testing::AssertionFailure() << "refused for another reason: " << s.error().message;
+    return ::testing::AssertionSuccess();
+  };
+  auto j = must_open(path_);
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(1, kDay1, kMorning)), issue_batch(2, 1, kDay1, kMorning)}).ok());
+  Ticket a001 = make_ticket("T2", "A001", kDay1, kMorning);
+  ASSERT_TRUE(j->commit({batch(ticket_event(3, EventType::ticket_called, called(a001, 4, "clerk-4", kMorning + kMinute)))}).ok());
+  EXPECT_TRUE(refused(j->commit({issue_batch(4, 1, kDay1, kMorning)}), "A001", kDay1));
+  EXPECT_TRUE(refused(j->commit({issue_batch(4, 2, kDay1, kMorning), issue_batch(5, 2, kDay1, kMorning)}), "A002", kDay1));
+  j.reset();
+  j = must_open(path_);
+  EXPECT_TRUE(refused(j->commit({issue_batch(4, 1, kDay1, kMorning)}), "A001", kDay1));
+  // A002 was refused with its commit: it is free.
+  ASSERT_TRUE(j->commit({issue_batch(4, 2, kDay1, kMorning)}).ok());
+  // The next day, the rollover and A001 again in one commit.
+  ASSERT_TRUE(j->commit({batch(day_rolled_over(5, kDay2, kMorning + kDay)), issue_batch(6, 1, kDay2, kMorning + kDay)}).ok());
+  EXPECT_TRUE(refused(j->commit({issue_batch(7, 1, kDay2, kMorning + kDay)}), "A001", kDay2));
+  j.reset();
+  j = must_open(path_);
+  EXPECT_TRUE(refused(j->commit({issue_batch(7, 1, kDay2, kMorning + kDay)}), "A001", kDay2));
+  EXPECT_TRUE(refused(j->commit({issue_batch(7, 2, kDay2, kMorning + kDay), issue_batch(8, 2, kDay2, kMorning + kDay)}), "A002", kDay2));
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT business_day || ' ' || number || ' ' || state FROM tickets ORDER BY rowid"),
+            (std::vector<std::string>{kDay1 + " A001 called", kDay1 + " A002 waiting", kDay2 + " A001 waiting"}));
 }
 
 // The commit thread never copies the WAL into the database itself: the journal's own thread
