@@ -341,53 +341,51 @@ class Checkpointer {
 // collision costs a lookup, never a refused commit.
 class DayKeys {
  public:
-  static std::uint64_t hash(std::string_view day, std::string_view key) {
-    std::string both;
-    both.reserve(day.size() + 1 + key.size());
-    both.append(day).append(1, '\x1f').append(key);
-    return std::hash<std::string>{}(both);
-  }
+  // Of the key alone: the set holds one day's keys.
+  static std::uint64_t hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
-  // Whether (day, key) may be stored already, in the table or earlier in this transaction.
-  bool maybe_stored(const std::string& day, std::uint64_t h) const {
-    if (pending_.count(h) != 0) return true;
-    return day != day_ || stored_.count(h) != 0;
-  }
-  void add_pending(const std::string& day, std::uint64_t h) {
-    pending_.insert(h);
-    pending_order_.emplace_back(day, h);
-  }
-  // After COMMIT: this transaction's keys of the set's day join it. Returns a later day if the
-  // transaction stored one: the caller then loads that day's keys from the table.
-  std::optional<std::string> committed() {
-    std::optional<std::string> later;
-    for (auto& [day, h] : pending_order_) {
-      if (day == day_) stored_.insert(h);
-      else if (day > day_ && (!later || day > *later)) later = day;
+  // Counts (day, key) as stored by this transaction. False if it may have been stored before,
+  // in the table or earlier in this transaction: the caller looks it up there.
+  bool add(const std::string& day, std::uint64_t h) {
+    if (day != day_) {
+      if (day > day_ && (!later_ || day > *later_)) later_ = day;
+      return false;
     }
-    discard();
-    return later;
+    if (!stored_.insert(h).second) return false;
+    added_.push_back(h);
+    return true;
   }
+  // After COMMIT. Returns a later day if the transaction stored one: the caller then loads
+  // that day's keys from the table.
+  std::optional<std::string> committed() {
+    added_.clear();
+    return std::exchange(later_, std::nullopt);
+  }
+  // After ROLLBACK: the transaction's keys were not stored.
   void discard() {
-    pending_.clear();
-    pending_order_.clear();
+    for (std::uint64_t h : added_) stored_.erase(h);
+    added_.clear();
+    later_.reset();
   }
   void load(std::string day, std::unordered_set<std::uint64_t> stored) {
     day_ = std::move(day);
     stored_ = std::move(stored);
+    added_.clear();
+    later_.reset();
   }
   // No day's keys known: every key is looked up in the table.
   void forget() {
     day_.reset();
     stored_.clear();
-    discard();
+    added_.clear();
+    later_.reset();
   }
 
  private:
   std::optional<std::string> day_;  // compares unequal to every day when empty
   std::unordered_set<std::uint64_t> stored_;
-  std::unordered_set<std::uint64_t> pending_;
-  std::vector<std::pair<std::string, std::uint64_t>> pending_order_;
+  std::vector<std::uint64_t> added_;  // by this transaction, not in stored_ before
+  std::optional<std::string> later_;  // the latest day after day_ this transaction stored
 };
 
 }  // namespace
@@ -677,7 +675,7 @@ struct Journal::Impl {
     Use k(select);
     k->bind(1, day);
     int rc;
-    while ((rc = k->step()) == SQLITE_ROW) stored.insert(DayKeys::hash(day, k->text(0)));
+    while ((rc = k->step()) == SQLITE_ROW) stored.insert(DayKeys::hash(k->text(0)));
     if (rc != SQLITE_DONE) return fail("read the keys of " + day);
     keys.load(day, std::move(stored));
     return ok_status();
@@ -700,18 +698,16 @@ struct Journal::Impl {
   }
 
   // Whether (day, key) is stored already, as a unique index would: `find` (?1 day, ?2 key)
-  // answers a row if so. Otherwise the key counts as stored from now on in this transaction.
+  // answers a row if so. Otherwise the key counts as stored from now on in this transaction
+  // (the transaction's own rows answer `find` too).
   Result<bool> stored_before(DayKeys& keys, Statement& find, const std::string& day, std::string_view key) {
-    const std::uint64_t h = DayKeys::hash(day, key);
-    if (keys.maybe_stored(day, h)) {
-      Use q(find);
-      q->bind(1, day);
-      q->bind(2, key);
-      const int rc = q->step();
-      if (rc == SQLITE_ROW) return true;
-      if (rc != SQLITE_DONE) return fail("look up " + printable(key));
-    }
-    keys.add_pending(day, h);
+    if (keys.add(day, DayKeys::hash(key))) return false;
+    Use q(find);
+    q->bind(1, day);
+    q->bind(2, key);
+    const int rc = q->step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) return fail("look up " + printable(key));
     return false;
   }
 
@@ -983,10 +979,23 @@ struct Journal::Impl {
 RenderedEvent render(const Event& e) {
   nlohmann::json j = to_json(e);
   RenderedEvent r;
-  // The records are parts of the event's JSON: dumped from the same tree, not built again.
-  if (e.ticket) r.ticket = j.at("ticket").dump();
-  if (e.window) r.window = j.at("window").dump();
-  r.event = std::make_shared<const std::string>(j.dump());
+  // The records are dumped once, and their text is spliced into the event's after its other
+  // fields: most of an event's text is its ticket.
+  if (e.ticket) {
+    r.ticket = j["ticket"].dump();
+    j.erase("ticket");
+  }
+  if (e.window) {
+    r.window = j["window"].dump();
+    j.erase("window");
+  }
+  std::string text = j.dump();  // an object with its type and seq: "{...}"
+  text.pop_back();
+  text.reserve(text.size() + r.ticket.size() + r.window.size() + 24);
+  if (e.ticket) text.append(R"(,"ticket":)").append(r.ticket);
+  if (e.window) text.append(R"(,"window":)").append(r.window);
+  text.push_back('}');
+  r.event = std::make_shared<const std::string>(std::move(text));
   return r;
 }
 

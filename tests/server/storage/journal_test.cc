@@ -966,7 +966,8 @@ TEST_F(JournalTest, CheckpointsRunBesideTheCommits) {
 }
 
 // The server renders each event once and hands the text over; the journal stores that text,
-// and renders an event itself when the batch has none: both give the same rows.
+// and renders an event itself when the batch has none: both give the same rows, and the text
+// is the event's JSON (the ticket and window spliced in).
 TEST_F(JournalTest, RenderedEventsAreStoredAsGiven) {
   auto j = must_open(path_);
   Batch plain = issue_batch(1, 1, kDay1, kMorning);
@@ -974,12 +975,23 @@ TEST_F(JournalTest, RenderedEventsAreStoredAsGiven) {
   rendered.rendered.push_back(storage::render(rendered.events[0]));
   ASSERT_TRUE(j->commit({plain, rendered}).ok());
   RawDb raw(path_);
-  EXPECT_EQ(raw.one("SELECT body FROM events WHERE seq = 1"), to_json(plain.events[0]).dump());
+  EXPECT_EQ(nlohmann::json::parse(raw.one("SELECT body FROM events WHERE seq = 1")), to_json(plain.events[0]));
   EXPECT_EQ(raw.one("SELECT body FROM events WHERE seq = 2"), *rendered.rendered[0].event);
-  EXPECT_EQ(raw.one("SELECT body FROM events WHERE seq = 2"), to_json(rendered.events[0]).dump());
+  EXPECT_EQ(nlohmann::json::parse(raw.one("SELECT body FROM events WHERE seq = 2")), to_json(rendered.events[0]));
   EXPECT_EQ(raw.one("SELECT body FROM tickets WHERE id = 'T2'"), to_json(*rendered.events[0].ticket).dump());
   EXPECT_EQ(raw.one("SELECT result FROM requests WHERE key = 'kiosk-1' || char(31) || 'r2'"),
             rendered.request->result);
+
+  // An event with a ticket and a window.
+  const Ticket t = called(make_ticket("T2", "A002", kDay1, kMorning + 1), 4, "clerk-4", kMorning + 2);
+  Batch call = batch(ticket_event(3, EventType::ticket_called, t, make_window(4, WindowState::open, kMorning + 2, "T2", "clerk-4")));
+  call.rendered.push_back(storage::render(call.events[0]));
+  ASSERT_TRUE(j->commit({call}).ok());
+  const std::string body = raw.one("SELECT body FROM events WHERE seq = 3");
+  EXPECT_EQ(body, *call.rendered[0].event);
+  EXPECT_EQ(nlohmann::json::parse(body), to_json(call.events[0])) << body;
+  EXPECT_EQ(raw.one("SELECT body FROM windows WHERE number = 4"), to_json(*call.events[0].window).dump());
+  EXPECT_EQ(raw.one("SELECT body FROM tickets WHERE id = 'T2'"), to_json(t).dump());
 }
 
 }  // namespace
