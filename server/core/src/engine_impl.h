@@ -89,6 +89,32 @@ struct SampleKey {
   auto operator<=>(const SampleKey&) const = default;
 };
 
+// What can fall due (quality.cc): a ticket's wait or service, or a window's idle spell. A
+// ticket is named by the key of its node in HallState::tickets, like QueueKey: no string is
+// built or copied per deadline, and nodes stay until new_day(), which drops every deadline.
+struct DeadlineKey {
+  AlertKind kind = AlertKind::wait;
+  const std::string* ticket = nullptr;  // wait, service
+  int window = 0;                       // idle
+
+  friend bool operator==(const DeadlineKey& a, const DeadlineKey& b) {
+    return a.kind == b.kind && a.ticket == b.ticket && a.window == b.window;
+  }
+  // Equal dues are raised in a fixed order: by kind, window, ticket id.
+  friend bool operator<(const DeadlineKey& a, const DeadlineKey& b) {
+    if (a.kind != b.kind) return a.kind < b.kind;
+    if (a.window != b.window) return a.window < b.window;
+    if (a.ticket == b.ticket) return false;
+    if (a.ticket == nullptr || b.ticket == nullptr) return a.ticket == nullptr;
+    return *a.ticket < *b.ticket;
+  }
+};
+struct DeadlineKeyHash {
+  std::size_t operator()(const DeadlineKey& k) const {
+    return std::hash<const void*>{}(k.ticket) ^ (std::size_t(k.window) << 2 | std::size_t(k.kind));
+  }
+};
+
 struct TicketRecord {
   Ticket t;
   int seq = 0;  // the number's daily sequence, parsed once
@@ -194,8 +220,8 @@ struct HallState {
   std::map<std::string, Followup> followups;            // not closed, by id
   std::map<std::string, Alert> alerts;                  // active, by id
   std::map<int, std::string> idle_alerts;               // window -> its active idle alert id
-  std::set<std::pair<TimeMs, std::string>> deadlines;   // (due, key): "W-id", "S-id", "I-n"
-  std::unordered_map<std::string, TimeMs> deadline_of;  // key -> due
+  std::set<std::pair<TimeMs, DeadlineKey>> deadlines;                   // (due, key)
+  std::unordered_map<DeadlineKey, TimeMs, DeadlineKeyHash> deadline_of;  // key -> due
 
   // ---- records.cc: the only code that changes state, live and in replay alike
   ServiceLine& line(const std::string& code);
@@ -218,14 +244,15 @@ struct HallState {
   std::vector<const TicketRecord*> sorted_tickets(bool active_only) const;
 
   // ---- quality.cc
-  void set_deadline(const std::string& key, std::optional<TimeMs> due);
-  void refresh_deadlines(const Ticket& t);
+  void set_deadline(const DeadlineKey& key, std::optional<TimeMs> due);
+  // `id` is the ticket's key in `tickets`.
+  void refresh_deadlines(const std::string& id, const Ticket& t);
   void refresh_deadline(const WindowSlot& slot);
   void put_alert(const Alert& a, bool raised);
   void put_followup(const Followup& f);
   void note_done(const Ticket& t);
   bool still_holds(const Alert& a) const;
-  std::optional<Alert> due_alert(const std::string& key, TimeMs now) const;
+  std::optional<Alert> due_alert(const DeadlineKey& key, TimeMs now) const;
   void raise_due(Outcome& out, TimeMs now);
   // Clears the active alerts that the events from out.events[from] resolved.
   void settle_alerts(Outcome& out, std::size_t from, TimeMs now);

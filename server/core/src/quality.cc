@@ -10,42 +10,37 @@ namespace {
 
 std::string wait_key(const std::string& id) { return "W-" + id; }
 std::string service_key(const std::string& id) { return "S-" + id; }
-std::string idle_key(int window) { return "I-" + std::to_string(window); }
-
-// The deadline key an alert belongs to (idle alert ids also carry their spell's start).
-std::string deadline_key(const Alert& a) {
-  switch (a.kind) {
-    case AlertKind::wait: return wait_key(a.ticket);
-    case AlertKind::service: return service_key(a.ticket);
-    case AlertKind::idle: return idle_key(a.window);
-  }
-  return {};
-}
 
 }  // namespace
 
-void HallState::set_deadline(const std::string& key, std::optional<TimeMs> due) {
-  if (auto it = deadline_of.find(key); it != deadline_of.end()) {
+void HallState::set_deadline(const DeadlineKey& key, std::optional<TimeMs> due) {
+  auto it = deadline_of.find(key);
+  if (it != deadline_of.end()) {
+    if (due == it->second) return;
     deadlines.erase({it->second, key});
-    deadline_of.erase(it);
+    if (!due) {
+      deadline_of.erase(it);
+      return;
+    }
+    it->second = *due;
+  } else {
+    if (!due) return;
+    deadline_of.emplace(key, *due);
   }
-  if (!due) return;
   deadlines.emplace(*due, key);
-  deadline_of.emplace(key, *due);
 }
 
-void HallState::refresh_deadlines(const Ticket& t) {
+void HallState::refresh_deadlines(const std::string& id, const Ticket& t) {
   const ServiceLine* l = find_line(t.service);
   const ServiceConfig* svc = l ? l->config : nullptr;
-  const bool live = tickets.count(t.id) != 0;
   std::optional<TimeMs> wait, serve;
-  if (live && svc && t.state == TicketState::waiting && alerts.count(wait_key(t.id)) == 0)
+  if (svc && t.state == TicketState::waiting && (alerts.empty() || alerts.count(wait_key(t.id)) == 0))
     wait = t.queued_at + svc->wait_limit_min * kMinuteMs;
-  if (live && svc && t.state == TicketState::serving && t.started_at &&
-      alerts.count(service_key(t.id)) == 0)
+  if (svc && t.state == TicketState::serving && t.started_at &&
+      (alerts.empty() || alerts.count(service_key(t.id)) == 0))
     serve = *t.started_at + svc->service_limit_min * kMinuteMs;
-  set_deadline(wait_key(t.id), wait);
-  set_deadline(service_key(t.id), serve);
+  set_deadline(DeadlineKey{AlertKind::wait, &id, 0}, wait);
+  set_deadline(DeadlineKey{AlertKind::service, &id, 0}, serve);
 }
 
 // An open window with nobody called or served is idle from its last action, if that action
@@ -57,7 +52,7 @@ void HallState::refresh_deadline(const WindowSlot& slot) {
       slot.w.state_since > 0 && idle_alerts.count(slot.w.number) == 0 &&
       business_day_at(config->rules, slot.w.state_since) == business_day)
     due = slot.w.state_since + limit * kMinuteMs;
-  set_deadline(idle_key(slot.w.number), due);
+  set_deadline(DeadlineKey{AlertKind::idle, nullptr, slot.w.number}, due);
 }
 
 void HallState::put_alert(const Alert& a, bool raised) {
@@ -65,7 +60,11 @@ void HallState::put_alert(const Alert& a, bool raised) {
     alerts[a.id] = a;
     alerts[a.id].cleared_at.reset();
     if (a.kind == AlertKind::idle) idle_alerts[a.window] = a.id;
-    set_deadline(deadline_key(a), std::nullopt);
+    if (a.kind == AlertKind::idle) {
+      set_deadline(DeadlineKey{AlertKind::idle, nullptr, a.window}, std::nullopt);
+    } else if (auto t = tickets.find(a.ticket); t != tickets.end()) {
+      set_deadline(DeadlineKey{a.kind, &t->first, 0}, std::nullopt);
+    }  // else no deadline: only tickets in `tickets` have them
     return;
   }
   alerts.erase(a.id);
@@ -74,7 +73,7 @@ void HallState::put_alert(const Alert& a, bool raised) {
       idle_alerts.erase(it);
     if (auto w = windows.find(a.window); w != windows.end()) refresh_deadline(w->second);
   } else if (auto t = tickets.find(a.ticket); t != tickets.end()) {
-    refresh_deadlines(t->second.t);  // a new wait (after a call-back) gets its own deadline
+    refresh_deadlines(t->first, t->second.t);  // a new wait (after a call-back) gets its own deadline
   }
 }
 
@@ -117,11 +116,11 @@ bool HallState::still_holds(const Alert& a) const {
   return t.state == TicketState::serving && t.started_at == a.since;
 }
 
-std::optional<Alert> HallState::due_alert(const std::string& key, TimeMs now) const {
+std::optional<Alert> HallState::due_alert(const DeadlineKey& key, TimeMs now) const {
   Alert a;
   a.raised_at = now;
-  if (key.rfind("I-", 0) == 0) {
-    const int n = std::stoi(key.substr(2));
+  if (key.kind == AlertKind::idle) {
+    const int n = key.window;
     auto it = windows.find(n);
     if (it == windows.end() || !it->second.config) return std::nullopt;
     const Window& w = it->second.w;
@@ -131,13 +130,13 @@ std::optional<Alert> HallState::due_alert(const std::string& key, TimeMs now) co
     a.limit_s = std::int64_t{it->second.config->idle_limit_min} * 60;
     a.id = "I-" + std::to_string(n) + "-" + std::to_string(a.since);
   } else {
-    auto it = tickets.find(key.substr(2));
+    auto it = tickets.find(*key.ticket);
     if (it == tickets.end()) return std::nullopt;
     const Ticket& t = it->second.t;
     const ServiceLine* l = find_line(t.service);
     if (!l || !l->config) return std::nullopt;
-    a.kind = key[0] == 'W' ? AlertKind::wait : AlertKind::service;
-    a.id = key;
+    a.kind = key.kind;
+    a.id = key.kind == AlertKind::wait ? wait_key(t.id) : service_key(t.id);
     a.service = t.service;
     a.ticket = t.id;
     a.number = t.number;
@@ -157,7 +156,7 @@ std::optional<Alert> HallState::due_alert(const std::string& key, TimeMs now) co
 
 void HallState::raise_due(Outcome& out, TimeMs now) {
   while (!deadlines.empty() && deadlines.begin()->first <= now) {
-    const std::string key = deadlines.begin()->second;
+    const DeadlineKey key = deadlines.begin()->second;
     if (auto a = due_alert(key, now)) {
       Event ev;
       ev.type = EventType::alert_raised;

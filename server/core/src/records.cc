@@ -145,7 +145,7 @@ void HallState::put_ticket(const Ticket& t, EventType type) {
   ServiceLine& origin = line(t.origin_service);
   origin.counter = std::max(origin.counter, it->second.seq);
   index(it->second);
-  refresh_deadlines(it->second.t);
+  refresh_deadlines(it->first, it->second.t);
   note_done(it->second.t);
   if (t.state == TicketState::done && !was_done) add_sample(t);
   if ((type == EventType::ticket_called || type == EventType::ticket_recalled) &&
