@@ -1,6 +1,7 @@
 #include "hallq/json_codec.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -251,6 +252,170 @@ json to_json(const Error& e) {
   json j = json{{"error", {{"code", to_string(e.code)}, {"message", e.message}}}};
   for (const auto& [name, text] : e.detail) j["error"]["detail"][name] = text;
   return j;
+}
+
+// ---- text writers -----------------------------------------------------------------------------
+// The same bytes as the trees above, dumped: keys in the tree's (sorted) order, and the same
+// fields left out. Tests compare them with to_json(x).dump().
+
+namespace {
+
+// A JSON string as nlohmann's dump() writes it. Printable ASCII is copied; anything else (UTF-8,
+// control characters, quotes, backslashes) goes through dump(), which escapes and validates it.
+void append_string(std::string& out, std::string_view s) {
+  for (const char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      out += json(s).dump();
+      return;
+    }
+  }
+  out += '"';
+  out.append(s);
+  out += '"';
+}
+
+void append_number(std::string& out, std::int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+// One object's members, written in the order of the calls: callers call them in key order.
+class ObjectText {
+ public:
+  explicit ObjectText(std::string& out) : out_(out) { out_ += '{'; }
+  ~ObjectText() { out_ += '}'; }
+  ObjectText(const ObjectText&) = delete;
+  ObjectText& operator=(const ObjectText&) = delete;
+
+  std::string& key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_.append(k);
+    out_ += "\":";
+    return out_;
+  }
+  void str(std::string_view k, std::string_view v) { append_string(key(k), v); }
+  void num(std::string_view k, std::int64_t v) { append_number(key(k), v); }
+  // As put(): left out when empty, zero or absent.
+  void put_str(std::string_view k, std::string_view v) {
+    if (!v.empty()) str(k, v);
+  }
+  void put_num(std::string_view k, std::int64_t v) {
+    if (v != 0) num(k, v);
+  }
+  void put_time(std::string_view k, const std::optional<TimeMs>& v) {
+    if (v) num(k, *v);
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+void append_json(std::string& out, const TicketTransition& t) {
+  ObjectText o(out);
+  o.num("at", t.at);
+  o.put_str("clerk", t.clerk);
+  o.put_str("note", t.note);
+  o.put_str("service", t.service);
+  o.str("step", to_string(t.step));
+  o.put_num("window", t.window);
+}
+
+void append_json(std::string& out, const Rating& r) {
+  ObjectText o(out);
+  o.num("at", r.at);
+  o.num("level", r.level);
+  o.str("via", to_string(r.via));
+}
+
+}  // namespace
+
+void append_json(std::string& out, const Ticket& t) {
+  ObjectText o(out);
+  o.put_time("appointment_at", t.appointment_at);
+  o.str("business_day", t.business_day);
+  o.put_time("called_at", t.called_at);
+  o.str("class", to_string(t.cls));
+  o.put_str("clerk", t.clerk);
+  o.put_time("finished_at", t.finished_at);
+  std::string& h = o.key("history");
+  h += '[';
+  for (std::size_t i = 0; i < t.history.size(); ++i) {
+    if (i != 0) h += ',';
+    append_json(h, t.history[i]);
+  }
+  h += ']';
+  o.str("id", t.id);
+  o.num("issued_at", t.issued_at);
+  o.put_str("issued_by", t.issued_by);
+  o.str("number", t.number);
+  o.str("origin_service", t.origin_service);
+  o.put_str("priority_reason", t.priority_reason);
+  o.num("queued_at", t.queued_at);
+  if (t.rating) append_json(o.key("rating"), *t.rating);
+  o.put_num("recalls", t.recalls);
+  o.put_str("return_service", t.return_service);
+  o.put_num("return_window", t.return_window);
+  o.str("service", t.service);
+  o.put_time("started_at", t.started_at);
+  o.str("state", to_string(t.state));
+  o.put_num("target_window", t.target_window);
+  o.put_num("window", t.window);
+}
+
+void append_json(std::string& out, const Window& w) {
+  ObjectText o(out);
+  o.put_str("clerk", w.clerk);
+  o.put_str("current_ticket", w.current_ticket);
+  std::string& h = o.key("held");
+  h += '[';
+  for (std::size_t i = 0; i < w.held.size(); ++i) {
+    if (i != 0) h += ',';
+    append_string(h, w.held[i]);
+  }
+  h += ']';
+  o.num("number", w.number);
+  o.put_num("served_today", w.served_today);
+  o.str("state", to_string(w.state));
+  o.num("state_since", w.state_since);
+}
+
+void append_json(std::string& out, const ServiceLoad& l) {
+  ObjectText o(out);
+  o.num("estimated_wait_s", l.estimated_wait_s);
+  o.num("issued_today", l.issued_today);
+  o.num("longest_wait_s", l.longest_wait_s);
+  o.str("service", l.service);
+  o.num("waiting", l.waiting);
+}
+
+void append_json(std::string& out, const Event& e, const std::string* ticket_text,
+                 const std::string* window_text) {
+  ObjectText o(out);
+  o.put_str("actor", e.actor);
+  if (e.alert) o.key("alert") += to_json(*e.alert).dump();  // rare events: through the tree
+  if (e.appointment) o.key("appointment") += to_json(*e.appointment).dump();
+  o.num("at", e.at);
+  o.put_str("business_day", e.business_day);
+  o.str("event", to_string(e.type));
+  if (e.followup) o.key("followup") += to_json(*e.followup).dump();
+  if (e.load) append_json(o.key("load"), *e.load);
+  o.put_str("notice", e.notice);
+  if (e.other_load) append_json(o.key("other_load"), *e.other_load);
+  // seq is unsigned in the tree: the same digits.
+  char buf[24];
+  o.key("seq").append(buf, std::to_chars(buf, buf + sizeof buf, e.seq).ptr);
+  if (e.ticket) {
+    if (ticket_text) o.key("ticket") += *ticket_text;
+    else append_json(o.key("ticket"), *e.ticket);
+  }
+  o.str("type", "event");
+  if (e.window) {
+    if (window_text) o.key("window") += *window_text;
+    else append_json(o.key("window"), *e.window);
+  }
 }
 
 // ---- readers ----------------------------------------------------------------------------------

@@ -977,24 +977,14 @@ struct Journal::Impl {
 };
 
 RenderedEvent render(const Event& e) {
-  nlohmann::json j = to_json(e);
   RenderedEvent r;
-  // The records are dumped once, and their text is spliced into the event's after its other
-  // fields: most of an event's text is its ticket.
-  if (e.ticket) {
-    r.ticket = j["ticket"].dump();
-    j.erase("ticket");
-  }
-  if (e.window) {
-    r.window = j["window"].dump();
-    j.erase("window");
-  }
-  std::string text = j.dump();  // an object with its type and seq: "{...}"
-  text.pop_back();
-  text.reserve(text.size() + r.ticket.size() + r.window.size() + 24);
-  if (e.ticket) text.append(R"(,"ticket":)").append(r.ticket);
-  if (e.window) text.append(R"(,"window":)").append(r.window);
-  text.push_back('}');
+  // Written as text, not through a JSON tree (most of an event is its ticket), and each record
+  // once: the event's text takes the ticket's and window's.
+  if (e.ticket) append_json(r.ticket, *e.ticket);
+  if (e.window) append_json(r.window, *e.window);
+  std::string text;
+  text.reserve(256 + r.ticket.size() + r.window.size());
+  append_json(text, e, e.ticket ? &r.ticket : nullptr, e.window ? &r.window : nullptr);
   r.event = std::make_shared<const std::string>(std::move(text));
   return r;
 }

@@ -22,6 +22,15 @@ nlohmann::json to_json(const Appointment& a);
 nlohmann::json to_json(const Event& e);  // {"type":"event","seq":..,"event":"ticket_called",...}
 nlohmann::json to_json(const Error& e);  // {"error":{"code":"...","message":"..."}}
 
+// The text of to_json(x).dump(), written without building the tree: the server renders a
+// ticket, and the event that carries it, for every command it journals. The event's ticket and
+// window are written from `ticket_text` / `window_text` when given (texts these functions wrote).
+void append_json(std::string& out, const Ticket& t);
+void append_json(std::string& out, const Window& w);
+void append_json(std::string& out, const ServiceLoad& l);
+void append_json(std::string& out, const Event& e, const std::string* ticket_text = nullptr,
+                 const std::string* window_text = nullptr);
+
 // Strict parsers: every required field present with the right type; unknown fields rejected.
 // Used by clients reading the server, and by the server reading its own journal.
 Result<TicketTransition> ticket_transition_from_json(const nlohmann::json& j);

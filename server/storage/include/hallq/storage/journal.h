@@ -24,7 +24,7 @@ struct JournalOptions {
 // An event as the journal stores it and subscribers receive it, made once per event: the
 // hall server renders on its strand before the commit, so the commit thread only writes.
 struct RenderedEvent {
-  std::shared_ptr<const std::string> event;  // to_json(e) as text, the ticket and window last
+  std::shared_ptr<const std::string> event;  // to_json(e).dump()
   std::string ticket;                        // to_json(*e.ticket).dump(), when e.ticket
   std::string window;                        // to_json(*e.window).dump(), when e.window
 };
