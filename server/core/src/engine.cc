@@ -271,9 +271,10 @@ struct Run {
       // words it from the detail (display/core/src/touch.cc).
       const std::int64_t today = local_days(rules, now);
       if (auto off = s.day_off(today)) {
-        Error e = err(ErrorCode::service_closed, "the hall is closed today, " + civil_date(today) + " (" + *off +
-                                                     "): tickets are issued on working days");
-        e.detail = {{"reason", "day_off"}, {"date", civil_date(today)}, {"why", *off}};
+        const std::string date = civil_date(today);
+        Error e = err(ErrorCode::service_closed,
+                      "the hall is closed today, " + date + " (" + *off + "): tickets are issued on working days");
+        e.detail = {{"reason", "day_off"}, {"date", date}, {"why", *off}};
         return e;
       }
     }

@@ -204,8 +204,7 @@ void HttpSession::write(HttpReply reply) {
   if (!keep_alive) h += "\r\nConnection: close";
   else if (version == 10) h += "\r\nConnection: keep-alive";
   h += "\r\n\r\n";
-  answer_body_.clear();
-  if (request_.method() != http::verb::head) answer_body_ = std::move(reply.body);
+  answer_body_ = request_.method() != http::verb::head ? std::move(reply.body) : std::string();
   std::array<asio::const_buffer, 2> buffers{asio::buffer(answer_head_), asio::buffer(answer_body_)};
   stream_.expires_after(ctx_.options.http_timeout);
   asio::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t n) {
