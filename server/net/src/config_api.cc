@@ -263,21 +263,17 @@ bool handle_config_api(Context& ctx, const HttpRequest& req, const std::vector<s
     done(config_error(400, "bad_request", "method not allowed here: use GET or PUT"));
     return true;
   }
-  auto actor = ctx.auth->authenticate(bearer_token(req[http::field::authorization]), ctx.hall->now());
-  if (!actor) {
-    done(HttpReply{401, to_json(actor.error()).dump()});
-    return true;
-  }
-  if (actor->role != Role::admin) {
-    done(config_error(403, "forbidden", actor->name + " may not see or change the configuration (administrators only)"));
-    return true;
-  }
-  if (!ctx.config_store) {
-    done(config_error(409, "config_read_only", "this server has no configuration store"));
-    return true;
-  }
-  if (method == http::verb::get) ctx.config_store->get(std::move(done));
-  else ctx.config_store->put(ctx, actor->name, req.body(), std::move(done));
+  authed(ctx, req, done, [&](core::Actor actor) {
+    if (actor.role != Role::admin) {
+      done(config_error(403, "forbidden", actor.name + " may not see or change the configuration (administrators only)"));
+    } else if (!ctx.config_store) {
+      done(config_error(409, "config_read_only", "this server has no configuration store"));
+    } else if (method == http::verb::get) {
+      ctx.config_store->get(std::move(done));
+    } else {
+      ctx.config_store->put(ctx, actor.name, req.body(), std::move(done));
+    }
+  });
   return true;
 }
 
