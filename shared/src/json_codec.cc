@@ -313,6 +313,17 @@ class ObjectText {
   bool first_ = true;
 };
 
+// [a,b,...], each item written by `write`.
+template <typename T, typename Write>
+void append_array(std::string& out, const std::vector<T>& items, Write write) {
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += ',';
+    write(out, items[i]);
+  }
+  out += ']';
+}
+
 void append_json(std::string& out, const TicketTransition& t) {
   ObjectText o(out);
   o.num("at", t.at);
@@ -340,13 +351,8 @@ void append_json(std::string& out, const Ticket& t) {
   o.str("class", to_string(t.cls));
   o.put_str("clerk", t.clerk);
   o.put_time("finished_at", t.finished_at);
-  std::string& h = o.key("history");
-  h += '[';
-  for (std::size_t i = 0; i < t.history.size(); ++i) {
-    if (i != 0) h += ',';
-    append_json(h, t.history[i]);
-  }
-  h += ']';
+  append_array(o.key("history"), t.history,
+               [](std::string& h, const TicketTransition& step) { append_json(h, step); });
   o.str("id", t.id);
   o.num("issued_at", t.issued_at);
   o.put_str("issued_by", t.issued_by);
@@ -369,13 +375,7 @@ void append_json(std::string& out, const Window& w) {
   ObjectText o(out);
   o.put_str("clerk", w.clerk);
   o.put_str("current_ticket", w.current_ticket);
-  std::string& h = o.key("held");
-  h += '[';
-  for (std::size_t i = 0; i < w.held.size(); ++i) {
-    if (i != 0) h += ',';
-    append_string(h, w.held[i]);
-  }
-  h += ']';
+  append_array(o.key("held"), w.held, [](std::string& h, const std::string& id) { append_string(h, id); });
   o.num("number", w.number);
   o.put_num("served_today", w.served_today);
   o.str("state", to_string(w.state));

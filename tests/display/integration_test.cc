@@ -339,14 +339,21 @@ TEST_F(DisplayTest, KioskChecksInAnAppointmentByItsCode) {
   nlohmann::json hall = nlohmann::json::parse(std::ifstream(std::string(HALLQ_SOURCE_DIR) + "/tests/data/small-hall.json"));
   hall["services"][0]["appointments"] = {{"slot_min", 30}, {"capacity", 4}, {"days_ahead", 7}};
   hall["rules"]["workdays"] = {0, 1, 2, 3, 4, 5, 6};  // it books today, whatever day the test runs
+  // The hall's clock is set to about 10:00 whatever the time of the run, so that today has a
+  // next slot: near the hall's midnight the test could not book today.
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int utc_minute = int(now / 60000 % 1440);
+  int offset_min = ((600 - utc_minute) % 1440 + 1440) % 1440;
+  if (offset_min > 840) offset_min -= 1440;  // the hall file's range is -720..840
+  hall["rules"]["utc_offset_min"] = offset_min;
   const fs::path hall_file = dir_.path / "hall.json";
   std::ofstream(hall_file) << hall.dump();
   start_server(0, hall_file.string());
   const std::string admin = login("admin", "admin-pass");
-  // The next 30-minute slot today (the hall's day is UTC+8).
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::int64_t slot = (now / 1800000 + 1) * 1800000;
-  if ((slot + 8 * 3600000) / 86400000 != (now + 8 * 3600000) / 86400000) GTEST_SKIP() << "no slot left today (hall time)";
+  // The next 30-minute slot today, in the hall's time.
+  const std::int64_t offset_ms = std::int64_t{offset_min} * 60000;
+  const std::int64_t slot = ((now + offset_ms) / 1800000 + 1) * 1800000 - offset_ms;
+  ASSERT_EQ((slot + offset_ms) / 86400000, (now + offset_ms) / 86400000) << "no slot left today (hall time)";
   auto booked = http().post("/api/appointments", {{"request_id", "kb-1"}, {"service", "A"}, {"slot_start", slot}}, admin);
   if (booked.status == 404 && booked.body.find("\"A\"") == std::string::npos)
     GTEST_SKIP() << "this server has no appointments API yet: " << booked.body;
