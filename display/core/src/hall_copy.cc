@@ -3,22 +3,13 @@
 #include <algorithm>
 
 #include "hallq/json_codec.h"
+#include "json_fields.h"
 
 namespace hallq::display {
 
 using nlohmann::json;
 
 namespace {
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t num(const json& j, const char* key, std::int64_t fallback = 0) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
 
 // The calling steps, as the server lists them in recent_calls.
 bool is_call_step(TicketStep s) { return s == TicketStep::called || s == TicketStep::recalled; }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "json_fields.h"
+
 namespace hallq::display {
 
 using nlohmann::json;
@@ -242,19 +244,14 @@ std::string issue_error_text(const json& error, std::string_view lang) {
   if (kind == "service_closed") {
     // The facts come in the error's detail. A server older than the detail said them only in
     // its English message, which is read instead.
-    const json* detail = error.is_object() && error.contains("detail") ? &error["detail"] : nullptr;
-    const auto fact = [&](const char* name) {
-      return detail && detail->is_object() && detail->contains(name) && (*detail)[name].is_string()
-                 ? (*detail)[name].get<std::string>()
-                 : std::string();
-    };
-    const std::string reason = fact("reason");
+    const json detail = error.is_object() ? error.value("detail", json()) : json();
+    const std::string reason = str(detail, "reason");
     if (reason == "day_off" || (reason.empty() && server.find("closed today") != std::string::npos)) {
-      const std::string day = reason.empty() ? find_date(server) : fact("date");
+      const std::string day = reason.empty() ? find_date(server) : str(detail, "date");
       return say("今天（" + day + "）不办公，不能取号", "今天（" + day + "）不辦公，不能取號",
                  "The hall is closed today (" + day + "): no tickets");
     }
-    const std::string hours = reason == "outside_hours" ? fact("hours") : server;
+    const std::string hours = reason == "outside_hours" ? str(detail, "hours") : server;
     if (const std::string spans = find_spans(hours, en ? ", " : "、"); !spans.empty())
       return say("该业务现在不取号，取号时间 " + spans, "該業務現在不取號，取號時間 " + spans,
                  "This service issues tickets " + spans + " only");
