@@ -288,9 +288,10 @@ struct Run {
         spans += hhmm(span.open_min) + "-" + hhmm(span.close_min);
       }
       if (!open) {
-        Error e = err(ErrorCode::service_closed, "service " + c.service + " is open " + spans +
-                                                     " (it is " + hhmm(minute) + " now)");
-        e.detail = {{"reason", "outside_hours"}, {"hours", spans}, {"now", hhmm(minute)}};
+        const std::string now_text = hhmm(minute);
+        Error e = err(ErrorCode::service_closed,
+                      "service " + c.service + " is open " + spans + " (it is " + now_text + " now)");
+        e.detail = {{"reason", "outside_hours"}, {"hours", spans}, {"now", now_text}};
         return e;
       }
     }
