@@ -65,6 +65,17 @@ void expect_same_state(const core::EngineState& got, const core::EngineState& wa
   EXPECT_EQ(got.appointments, want.appointments);
 }
 
+// SQL that puts back an older build's shape of `table`: a copy under `definition` (its columns
+// and constraints) with every row and rowid, and the file marked as schema `version`.
+std::string older_table_sql(const std::string& table, const std::string& definition, const std::string& columns,
+                            int version) {
+  const std::string old = table + "_old";
+  return "CREATE TABLE " + old + "(" + definition + "); INSERT INTO " + old + "(rowid, " + columns +
+         ") SELECT rowid, " + columns + " FROM " + table + "; DROP TABLE " + table + "; ALTER TABLE " + old +
+         " RENAME TO " + table + "; UPDATE meta SET value = '" + std::to_string(version) +
+         "' WHERE key = 'schema_version'";
+}
+
 class JournalTest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -795,12 +806,10 @@ TEST_F(JournalTest, AVersion4FileKeepsItsRequestsWithoutTheKeyIndex) {
   {
     // What the build before this one left on disk.
     RawDb raw(path_);
-    ASSERT_EQ(raw.exec("CREATE TABLE requests_v4(business_day TEXT NOT NULL, key TEXT NOT NULL, "
-                       "fingerprint TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY(business_day, key)); "
-                       "INSERT INTO requests_v4(rowid, business_day, key, fingerprint, result) "
-                       "SELECT rowid, business_day, key, fingerprint, result FROM requests; "
-                       "DROP TABLE requests; ALTER TABLE requests_v4 RENAME TO requests; "
-                       "UPDATE meta SET value = '4' WHERE key = 'schema_version'"),
+    ASSERT_EQ(raw.exec(older_table_sql("requests",
+                                       "business_day TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+                                       "result TEXT NOT NULL, PRIMARY KEY(business_day, key)",
+                                       "business_day, key, fingerprint, result", 4)),
               std::nullopt);
     ASSERT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'requests' AND type = 'index'"), "1");
   }
@@ -870,17 +879,15 @@ TEST_F(JournalTest, AVersion5FileKeepsItsTicketsWithoutTheNumberIndex) {
   {
     // What the build before this one left on disk.
     RawDb raw(path_);
-    ASSERT_EQ(raw.exec("CREATE TABLE tickets_v5(id TEXT PRIMARY KEY, business_day TEXT NOT NULL, "
-                       "number TEXT NOT NULL, service TEXT NOT NULL, origin_service TEXT NOT NULL, "
-                       "class TEXT NOT NULL, state TEXT NOT NULL, issued_at INTEGER NOT NULL, "
-                       "called_at INTEGER, started_at INTEGER, finished_at INTEGER, window INTEGER, "
-                       "clerk TEXT, body TEXT NOT NULL, UNIQUE(business_day, number)); "
-                       "INSERT INTO tickets_v5(rowid, id, business_day, number, service, origin_service, "
-                       "class, state, issued_at, called_at, started_at, finished_at, window, clerk, body) "
-                       "SELECT rowid, id, business_day, number, service, origin_service, class, state, "
-                       "issued_at, called_at, started_at, finished_at, window, clerk, body FROM tickets; "
-                       "DROP TABLE tickets; ALTER TABLE tickets_v5 RENAME TO tickets; "
-                       "UPDATE meta SET value = '5' WHERE key = 'schema_version'"),
+    ASSERT_EQ(raw.exec(older_table_sql("tickets",
+                                       "id TEXT PRIMARY KEY, business_day TEXT NOT NULL, number TEXT NOT NULL, "
+                                       "service TEXT NOT NULL, origin_service TEXT NOT NULL, class TEXT NOT NULL, "
+                                       "state TEXT NOT NULL, issued_at INTEGER NOT NULL, called_at INTEGER, "
+                                       "started_at INTEGER, finished_at INTEGER, window INTEGER, clerk TEXT, "
+                                       "body TEXT NOT NULL, UNIQUE(business_day, number)",
+                                       "id, business_day, number, service, origin_service, class, state, issued_at, "
+                                       "called_at, started_at, finished_at, window, clerk, body",
+                                       5)),
               std::nullopt);
     ASSERT_EQ(raw.one("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'tickets' AND type = 'index'"), "2");
   }
