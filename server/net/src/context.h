@@ -5,12 +5,15 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
+#include <memory>
+#include <vector>
 
 #include "hallq/net/auth.h"
 #include "hallq/net/hall.h"
 #include "hallq/net/metrics.h"
 #include "hallq/net/server.h"
 #include "hallq/reports/report_service.h"
+#include "ws_shard.h"
 
 namespace hallq::net {
 
@@ -33,6 +36,11 @@ struct Context {
   std::unique_ptr<reports::ReportService> reports;
   // GET/PUT /api/config (config_api.h); null when the server has no configuration file.
   std::unique_ptr<ConfigStore> config_store;
+  // One per I/O thread; a new WebSocket session takes the next in turn. Cleared before the
+  // io_context they were made on is destroyed.
+  std::vector<std::unique_ptr<WsShard>> ws_shards;
+  std::atomic<std::size_t> ws_shard_turn{0};
+  WsShard& next_ws_shard() { return *ws_shards[ws_shard_turn.fetch_add(1, std::memory_order_relaxed) % ws_shards.size()]; }
 };
 
 }  // namespace hallq::net

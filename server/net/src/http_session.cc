@@ -159,7 +159,15 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     }
     owes_answer_ = false;  // the handshake's answer is the WebSocket session's
     ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
-    std::make_shared<WebSocketSession>(std::move(stream_), ctx_)->run(std::move(request_));
+    // The connection moves to a WebSocket shard's strand. Nothing is in flight on it: the
+    // request was read and the handshake's answer is the session's to write.
+    WsShard& shard = ctx_.next_ws_shard();
+    beast::error_code gone;
+    const auto protocol = stream_.socket().local_endpoint(gone).protocol();
+    tcp::socket socket(shard.strand());
+    if (!gone) socket.assign(protocol, stream_.release_socket().release(), gone);
+    if (gone) return;
+    std::make_shared<WebSocketSession>(std::move(socket), shard, ctx_)->run(std::move(request_));
     return;
   }
   handle_api(ctx_, request_, peer_, [self = shared_from_this()](HttpReply reply) {

@@ -73,6 +73,7 @@ struct Server::Impl {
     ctx.reports.reset();  // joins the report worker while io still exists for its answers
     listener.reset();
     ctx.hall.reset();
+    ctx.ws_shards.clear();  // their strands belong to io
   }
 };
 
@@ -92,6 +93,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
 
   Context& ctx = impl->ctx;
   ctx.options = options;
+  for (int i = 0; i < std::max(1, options.threads); ++i) ctx.ws_shards.push_back(std::make_unique<WsShard>(impl->io));
   ctx.auth = std::make_unique<Auth>(config, Auth::Options{});
   HallOptions hall_options;
   hall_options.max_pending = options.max_pending_commands;

@@ -1,6 +1,7 @@
 // Connections: the listener accepts, an HttpSession reads requests (and hands a /ws upgrade to
-// a WebSocketSession), a WebSocketSession owns one live client. Each connection runs on its own
-// strand; the hall reaches a WebSocketSession only through Subscriber::deliver.
+// a WebSocketSession), a WebSocketSession owns one live client. An HTTP connection runs on its
+// own strand, a WebSocket session on its shard's (ws_shard.h); the hall reaches a
+// WebSocketSession only through Subscriber::deliver.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +16,7 @@
 
 #include "api.h"
 #include "context.h"
+#include "ws_shard.h"
 
 namespace hallq::net {
 
@@ -60,12 +62,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 class WebSocketSession : public Subscriber, public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(boost::beast::tcp_stream&& stream, Context& ctx);
+  // The socket must have been opened on shard.strand().
+  WebSocketSession(boost::asio::ip::tcp::socket&& socket, WsShard& shard, Context& ctx);
   ~WebSocketSession() override;
   void run(HttpRequest request);
   void deliver(std::shared_ptr<const std::string> message, bool is_snapshot) override;
 
  private:
+  friend class WsShard;  // calls send() on the shard's strand
   enum class Kind { reply, event, snapshot };
   struct Outgoing {
     std::shared_ptr<const std::string> message;
@@ -87,6 +91,7 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   void close_after_sending(boost::beast::websocket::close_reason reason);  // polite
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  WsShard& shard_;
   boost::beast::flat_buffer buffer_;
   Context& ctx_;
   boost::asio::steady_timer hello_timer_;

@@ -2,6 +2,7 @@
 #include <boost/asio/post.hpp>
 
 #include <set>
+#include <utility>
 
 #include "hallq/commands.h"
 #include "hallq/json_codec.h"
@@ -15,8 +16,8 @@ namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 using nlohmann::json;
 
-WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, Context& ctx)
-    : ws_(std::move(stream)), ctx_(ctx), hello_timer_(ws_.get_executor()) {
+WebSocketSession::WebSocketSession(asio::ip::tcp::socket&& socket, WsShard& shard, Context& ctx)
+    : ws_(std::move(socket)), shard_(shard), ctx_(ctx), hello_timer_(ws_.get_executor()) {
   ctx_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -228,9 +229,29 @@ void WebSocketSession::handle(const std::string& text) {
 }
 
 void WebSocketSession::deliver(std::shared_ptr<const std::string> message, bool is_snapshot) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message), is_snapshot]() mutable {
-    self->send(std::move(message), is_snapshot ? Kind::snapshot : Kind::event);
-  });
+  shard_.deliver(shared_from_this(), std::move(message), is_snapshot);
+}
+
+void WsShard::deliver(std::shared_ptr<WebSocketSession> session, std::shared_ptr<const std::string> message,
+                      bool is_snapshot) {
+  bool post = false;
+  {
+    std::lock_guard lock(mu_);
+    pending_.push_back(Delivery{std::move(session), std::move(message), is_snapshot});
+    post = !std::exchange(posted_, true);
+  }
+  if (post) asio::post(strand_, [this] { drain(); });
+}
+
+void WsShard::drain() {
+  {
+    std::lock_guard lock(mu_);
+    draining_.swap(pending_);
+    posted_ = false;
+  }
+  for (Delivery& d : draining_)
+    d.session->send(std::move(d.message), d.is_snapshot ? WebSocketSession::Kind::snapshot : WebSocketSession::Kind::event);
+  draining_.clear();
 }
 
 void WebSocketSession::send(std::shared_ptr<const std::string> message, Kind kind, bool answer) {

@@ -7,7 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "server_fixture.h"
 
@@ -55,6 +59,63 @@ TEST_F(WebSocketTest, SnapshotThenEveryChangeInSeqOrder) {
     kinds.push_back(e->at("event"));
   }
   EXPECT_EQ(kinds, (std::vector<std::string>{"ticket_issued", "ticket_called", "ticket_recalled"}));
+}
+
+// WebSocket sessions share one strand per I/O thread (server/net/src/ws_shard.h), and an event
+// reaches the screens of a shard in one handler. Every screen, on every shard, still gets each
+// event exactly once and in seq order, and a clerk's answer comes after the event it caused.
+TEST_F(WebSocketTest, EveryScreenOnEveryShardGetsEachEventOnceInOrder) {
+  net::ServerOptions options;
+  options.threads = 3;  // three shards; sessions are dealt to them in turn
+  start(options);
+  constexpr int kScreens = 7;
+  std::vector<std::unique_ptr<client::WsClient>> screens;
+  std::vector<std::uint64_t> seqs;
+  for (int i = 0; i < kScreens; ++i) {
+    screens.push_back(std::make_unique<client::WsClient>());
+    seqs.push_back(hello(*screens.back(), kDisplayToken).value("seq", std::uint64_t(0)));
+  }
+  client::WsClient clerk;
+  hello(clerk, login("zhang", "zhang-pass"));
+
+  constexpr int kTickets = 6;
+  auto c = http();
+  for (int i = 0; i < kTickets; ++i)
+    ASSERT_EQ(c.post("/api/tickets", {{"service", "A"}, {"request_id", "s" + std::to_string(i)}}, kKioskToken).status, 201);
+  // Each command's answer on the clerk's socket must follow the event it caused there.
+  const std::vector<std::pair<std::string, std::string>> steps = {
+      {"call-next", "ticket_called"}, {"start", "service_started"}, {"complete", "service_completed"}};
+  for (int i = 0; i < kTickets; ++i) {
+    for (const auto& [command, caused] : steps) {
+      const std::string id = command + "-" + std::to_string(i);
+      ASSERT_TRUE(clerk.send({{"type", "command"}, {"command", command}, {"window", 1}, {"request_id", id}}));
+      std::vector<std::string> events_before;
+      std::optional<json> result;
+      while (!result) {
+        auto m = clerk.receive(5s);
+        ASSERT_TRUE(m) << "no answer to " << id;
+        if ((*m)["type"] == "event") events_before.push_back((*m)["event"]);
+        if ((*m)["type"] == "result" && (*m)["request_id"] == id) result = m;
+      }
+      ASSERT_TRUE(result->at("ok").get<bool>()) << result->dump();
+      EXPECT_NE(std::find(events_before.begin(), events_before.end(), caused), events_before.end())
+          << id << " was answered before its " << caused << " arrived";
+    }
+  }
+
+  const std::uint64_t last = state(login("zhang", "zhang-pass")).value("seq", std::uint64_t(0));
+  ASSERT_EQ(last, seqs[0] + kTickets * 4) << "each ticket is issued, called, started and completed";
+  for (int i = 0; i < kScreens; ++i) {
+    std::uint64_t seq = seqs[i];
+    while (seq < last) {
+      auto e = screens[i]->receive_type("event", 5s);
+      ASSERT_TRUE(e) << "screen " << i << " stopped at seq " << seq << " of " << last;
+      ASSERT_EQ(e->at("seq").get<std::uint64_t>(), seq + 1) << "screen " << i << ": a gap, a repeat or a reorder";
+      seq = e->at("seq");
+    }
+    // Nothing after the last event: no event was delivered twice.
+    EXPECT_FALSE(screens[i]->receive_type("event", 300ms)) << "screen " << i << " got more than every event";
+  }
 }
 
 TEST_F(WebSocketTest, CommandsOverTheSocketAreAnsweredAndIdempotent) {
