@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
       epoll_event ready[256];
       const std::size_t expected = events * size;
       std::size_t done = 0;
-      while (done < r.fds.size() && !failed) {
+      const Clock::time_point give_up = at(events) + std::chrono::seconds(10);  // counted as incomplete
+      while (done < r.fds.size() && !failed && Clock::now() < give_up) {
         int n = epoll_wait(ep, ready, 256, 1000);
         for (int k = 0; k < n; ++k) {
           std::size_t i = ready[k].data.u64;

@@ -1,6 +1,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -161,12 +163,20 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
     // The connection moves to a WebSocket shard's strand. Nothing is in flight on it: the
     // request was read and the handshake's answer is the session's to write.
+    // Errors here mean the client has gone; nothing throws out of the I/O thread.
     WsShard& shard = ctx_.next_ws_shard();
     beast::error_code gone;
     const auto protocol = stream_.socket().local_endpoint(gone).protocol();
+    if (gone) return;  // stream_ closes with this session
+    tcp::socket old = stream_.release_socket();
+    const auto fd = old.release(gone);
+    if (gone) return;  // old still holds it and closes it
     tcp::socket socket(shard.strand());
-    if (!gone) socket.assign(protocol, stream_.release_socket().release(), gone);
-    if (gone) return;
+    socket.assign(protocol, fd, gone);
+    if (gone) {
+      ::close(fd);
+      return;
+    }
     std::make_shared<WebSocketSession>(std::move(socket), shard, ctx_)->run(std::move(request_));
     return;
   }

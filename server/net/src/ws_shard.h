@@ -1,7 +1,7 @@
 // WebSocket sessions live on a few shared strands, one per I/O thread, not one strand each.
 // An event for a thousand hall screens is then one handler per shard that hands the message to
 // each of its sessions in turn, instead of a thousand posts (each an allocation, two locks and
-// often a thread wake-up): at 60 events a second that was a fifth of the server's CPU.
+// often a thread wake-up): about a tenth of the server's CPU per message (docs/benchmarks.md).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
