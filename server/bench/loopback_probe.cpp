@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "stats.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -172,7 +174,7 @@ int main(int argc, char** argv) {
   if (failed) die("send");
   const double cpu = cpu_seconds() - cpu_before;
 
-  std::vector<double> to_all_ms;
+  hallq::bench::LatencySamples to_all_ms;  // the nearest-rank percentiles hallq-bench reports
   std::size_t incomplete = 0;
   for (std::size_t e = 0; e < events; ++e) {
     double last = 0;
@@ -182,12 +184,10 @@ int main(int argc, char** argv) {
       n += r.arrivals[e];
     }
     if (n != connections) ++incomplete;
-    to_all_ms.push_back((last - double(e) / rate) * 1000);
+    to_all_ms.add((last - double(e) / rate) * 1000);
   }
-  std::sort(to_all_ms.begin(), to_all_ms.end());
-  auto pct = [&](double p) { return to_all_ms[std::min(to_all_ms.size() - 1, std::size_t(p / 100 * double(to_all_ms.size())))]; };
   std::printf("loopback floor: %zu connections, %.0f events/s of %zu bytes, %zu events\n", connections, rate, size, events);
-  std::printf("  send to last arrival ms: p50 %.2f  p99 %.2f  max %.2f%s\n", pct(50), pct(99), to_all_ms.back(),
+  std::printf("  send to last arrival ms: p50 %.2f  p99 %.2f  max %.2f%s\n", to_all_ms.percentile(50), to_all_ms.percentile(99), to_all_ms.max(),
               incomplete ? "  (some events incomplete!)" : "");
   std::printf("  CPU per message (sender + reader, user + kernel): %.2f us\n", cpu * 1e6 / double(events * connections));
   return incomplete ? 1 : 0;
