@@ -82,7 +82,8 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { stop(); }
 
 Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::shared_ptr<const HallConfig> config) {
-  auto impl = std::make_unique<Impl>(std::max(1, options.threads));
+  options.threads = std::max(1, options.threads);
+  auto impl = std::make_unique<Impl>(options.threads);
   std::error_code fs_ec;
   std::filesystem::create_directories(options.data_dir, fs_ec);
   if (fs_ec) return make_error(ErrorCode::internal, "cannot create data directory " + options.data_dir + ": " + fs_ec.message());
@@ -93,7 +94,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
 
   Context& ctx = impl->ctx;
   ctx.options = options;
-  for (int i = 0; i < std::max(1, options.threads); ++i) ctx.ws_shards.push_back(std::make_unique<WsShard>(impl->io));
+  for (int i = 0; i < options.threads; ++i) ctx.ws_shards.push_back(std::make_unique<WsShard>(impl->io));
   ctx.auth = std::make_unique<Auth>(config, Auth::Options{});
   HallOptions hall_options;
   hall_options.max_pending = options.max_pending_commands;
@@ -129,7 +130,7 @@ void Server::start() {
   impl_->ctx.hall->start();
   impl_->work.emplace(impl_->io.get_executor());
   impl_->listener->run();
-  for (int i = 0; i < std::max(1, impl_->ctx.options.threads); ++i)
+  for (int i = 0; i < impl_->ctx.options.threads; ++i)
     impl_->threads.emplace_back([this] { impl_->io.run(); });
 }
 
