@@ -206,16 +206,6 @@ int parse_clock(std::string_view s) {
   return h * 60 + m;
 }
 
-std::string format_clock(int minutes) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60 % 100, minutes % 60);
-  return buf;
-}
-
-std::string format_span(const OpeningSpan& s) {
-  return format_clock(s.open_min) + "-" + format_clock(s.close_min);
-}
-
 // Parses a whole config and stops at the first problem, whose message starts with its path.
 class ConfigParser {
  public:
@@ -387,16 +377,18 @@ class ConfigParser {
         const json& h = (*hours)[i];
         std::string span_path = at(hours_path, i);
         if (!h.is_string()) return fail(span_path, "must be a string \"HH:MM-HH:MM\"");
-        const auto& span = h.get_ref<const std::string&>();
-        int open = span.size() == 11 && span[5] == '-' ? parse_clock(span.substr(0, 5)) : -1;
-        int close = open >= 0 ? parse_clock(span.substr(6)) : -1;
-        if (open < 0 || close < 0)
-          return fail(span_path, "must be \"HH:MM-HH:MM\" from 00:00 to 24:00, not " + in_quotes(span));
-        if (open >= close) return fail(span_path, "must open before it closes");
-        if (!s.hours.empty() && open < s.hours.back().close_min)
+        const auto& text = h.get_ref<const std::string&>();
+        auto span = parse_span(text);
+        if (!span) {
+          const bool clocks = text.size() == 11 && text[5] == '-' && parse_clock(text.substr(0, 5)) >= 0 &&
+                              parse_clock(text.substr(6)) >= 0;
+          return fail(span_path, clocks ? "must open before it closes"
+                                        : "must be \"HH:MM-HH:MM\" from 00:00 to 24:00, not " + in_quotes(text));
+        }
+        if (!s.hours.empty() && span->open_min < s.hours.back().close_min)
           return fail(span_path, "must start after the span before it ends (spans in order, "
                                  "not overlapping)");
-        s.hours.push_back(OpeningSpan{open, close});
+        s.hours.push_back(*span);
       }
     }
     if (s.appointments && appointment_slots(s).empty())
@@ -809,6 +801,30 @@ nlohmann::json hall_config_to_json(const HallConfig& c) {
          {"rules", std::move(rules)}};
   if (!c.notice.empty()) j["notice"] = c.notice;
   return j;
+}
+
+std::optional<OpeningSpan> parse_span(std::string_view text) {
+  if (text.size() != 11 || text[5] != '-') return std::nullopt;
+  const int open = parse_clock(text.substr(0, 5)), close = parse_clock(text.substr(6));
+  if (open < 0 || close < 0 || open >= close) return std::nullopt;
+  return OpeningSpan{open, close};
+}
+
+std::string format_clock(int minutes) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60 % 100, minutes % 60);
+  return buf;
+}
+
+std::string format_span(const OpeningSpan& span) {
+  return format_clock(span.open_min) + "-" + format_clock(span.close_min);
+}
+
+bool open_at(const std::vector<OpeningSpan>& hours, int minute) {
+  if (hours.empty()) return true;
+  for (const OpeningSpan& span : hours)
+    if (span.open_min <= minute && minute < span.close_min) return true;
+  return false;
 }
 
 }  // namespace hallq

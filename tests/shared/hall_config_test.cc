@@ -697,3 +697,27 @@ TEST(HallConfigTest, FollowupRulesParseAndRoundTrip) {
 
 }  // namespace
 }  // namespace hallq
+
+namespace hallq {
+namespace {
+// One reading of "HH:MM-HH:MM" and one rule for "open now", shared by the config file, the
+// server's refusal and the kiosk's greyed buttons.
+TEST(HallConfigHours, SpansParseFormatAndAdmitMinutes) {
+  ASSERT_EQ(parse_span("08:30-12:00"), (OpeningSpan{8 * 60 + 30, 12 * 60}));
+  EXPECT_EQ(format_span(*parse_span("08:30-12:00")), "08:30-12:00");
+  EXPECT_EQ(parse_span("00:00-24:00"), (OpeningSpan{0, 24 * 60}));
+  for (const char* bad : {"", "8:30-12:00", "08:30~12:00", "12:00-08:30", "12:00-12:00", "08:60-12:00",
+                          "00:00-24:01", "08:30-12:00 ", "0a:30-12:00"})
+    EXPECT_EQ(parse_span(bad), std::nullopt) << bad;
+  const std::vector<OpeningSpan> hours{*parse_span("08:30-12:00"), *parse_span("13:30-17:30")};
+  struct Case {
+    int minute;
+    bool open;
+  };
+  for (Case c : {Case{8 * 60 + 29, false}, Case{8 * 60 + 30, true}, Case{11 * 60 + 59, true}, Case{12 * 60, false},
+                 Case{13 * 60 + 30, true}, Case{17 * 60 + 30, false}, Case{0, false}})
+    EXPECT_EQ(open_at(hours, c.minute), c.open) << format_clock(c.minute);
+  EXPECT_TRUE(open_at({}, 3 * 60)) << "no hours: all day";
+}
+}  // namespace
+}  // namespace hallq

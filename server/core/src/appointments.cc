@@ -31,13 +31,7 @@ std::int64_t days_from_civil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-std::string hhmm(int minutes) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
-  return buf;
-}
-
-std::string local_hhmm(const Rules& r, TimeMs t) { return hhmm(local_minute_of_day(r, t)); }
+std::string local_hhmm(const Rules& r, TimeMs t) { return format_clock(local_minute_of_day(r, t)); }
 
 // A hash of a fresh id: the id source is random in production and a counter in tests, so the
 // codes are too.
@@ -152,14 +146,14 @@ Result<json> HallState::book(const BookAppointment& c, const Actor& actor, TimeM
                "slot_start " + date + " " + local_hhmm(r, c.slot_start) +
                    " is not a slot of service " + c.service + " (slots of " +
                    std::to_string(ac.slot_min) + " min, the first at " +
-                   hhmm(slots.front().open_min) + "; see /api/appointments/slots)");
+                   format_clock(slots.front().open_min) + "; see /api/appointments/slots)");
   if (c.slot_start <= now)
-    return err(ErrorCode::bad_request, "slot " + date + " " + hhmm(minute) +
+    return err(ErrorCode::bad_request, "slot " + date + " " + format_clock(minute) +
                                            " of service " + c.service + " is in the past");
   const std::int64_t ahead = day - local_days(r, now);
   if (ahead > ac.days_ahead)
     return err(ErrorCode::bad_request,
-               "slot " + date + " " + hhmm(minute) + " is " + std::to_string(ahead) +
+               "slot " + date + " " + format_clock(minute) + " is " + std::to_string(ahead) +
                    " days ahead: service " + c.service + " books at most " +
                    std::to_string(ac.days_ahead) + " days ahead");
   if (auto off = day_off(day))
@@ -168,8 +162,7 @@ Result<json> HallState::book(const BookAppointment& c, const Actor& actor, TimeM
   auto taken = slot_taken.find({c.service, c.slot_start});
   const int booked = taken == slot_taken.end() ? 0 : taken->second;
   if (booked >= ac.capacity)
-    return err(ErrorCode::slot_full, "slot " + date + " " + hhmm(slot->open_min) + "-" +
-                                         hhmm(slot->close_min) + " of service " + c.service +
+    return err(ErrorCode::slot_full, "slot " + date + " " + format_span(*slot) + " of service " + c.service +
                                          " is full (" + std::to_string(booked) + " of " +
                                          std::to_string(ac.capacity) + " booked)");
   if (appointments.size() >= kMaxAppointments)

@@ -32,12 +32,6 @@ std::string join(const std::vector<T>& v) {
 
 std::string win(int n) { return "window " + std::to_string(n); }
 
-std::string hhmm(int minutes) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
-  return buf;
-}
-
 std::string pad(int seq, int digits) {
   std::string s = std::to_string(seq);
   if (static_cast<int>(s.size()) < digits) s.insert(0, static_cast<std::size_t>(digits) - s.size(), '0');
@@ -280,15 +274,10 @@ struct Run {
     }
     if (rules.enforce_opening_hours && !svc->hours.empty()) {
       const int minute = local_minute_of_day(rules, now);
-      bool open = false;
-      std::string spans;
-      for (const OpeningSpan& span : svc->hours) {
-        open = open || (span.open_min <= minute && minute < span.close_min);
-        if (!spans.empty()) spans += ", ";
-        spans += hhmm(span.open_min) + "-" + hhmm(span.close_min);
-      }
-      if (!open) {
-        const std::string now_text = hhmm(minute);
+      if (!open_at(svc->hours, minute)) {
+        std::string spans;
+        for (const OpeningSpan& span : svc->hours) spans += (spans.empty() ? "" : ", ") + format_span(span);
+        const std::string now_text = format_clock(minute);
         Error e = err(ErrorCode::service_closed,
                       "service " + c.service + " is open " + spans + " (it is " + now_text + " now)");
         e.detail = {{"reason", "outside_hours"}, {"hours", spans}, {"now", now_text}};
@@ -968,9 +957,13 @@ json Engine::snapshot(TimeMs now, bool with_tickets, bool with_followups) const 
   json services = json::array();
   for (const ServiceConfig& svc : c.services) {
     ServiceLoad l = s.load_of(svc.code, now);
+    json hours = json::array();
+    for (const OpeningSpan& span : svc.hours) hours.push_back(format_span(span));
     services.push_back(json{{"code", svc.code},
                             {"name", localized(svc.name)},
                             {"department", svc.department},
+                            {"hours", std::move(hours)},
+                            {"daily_cap", svc.daily_cap},
                             {"waiting", l.waiting},
                             {"issued_today", l.issued_today},
                             {"estimated_wait_s", l.estimated_wait_s},
@@ -1004,12 +997,18 @@ json Engine::snapshot(TimeMs now, bool with_tickets, bool with_followups) const 
                          {"window", it->window},
                          {"at", it->at},
                          {"recall", it->recall}});
+  // What a kiosk needs to grey a service it would be refused (the issue checks above): the
+  // hours by the hall's clock, and whether today is a day off.
+  json hall{{"id", c.id}, {"name", localized(c.name)}, {"utc_offset_min", c.rules.utc_offset_min},
+            {"enforce_opening_hours", c.rules.enforce_opening_hours}, {"day_off", nullptr}};
+  const std::int64_t today = local_days(c.rules, now);
+  if (auto off = s.day_off(today)) hall["day_off"] = json{{"date", civil_date(today)}, {"why", *off}};
   json j{{"type", "snapshot"},
          {"seq", s.last_seq},
          {"business_day", s.business_day},
          {"now", now},
          {"notice", s.notice},
-         {"hall", json{{"id", c.id}, {"name", localized(c.name)}, {"utc_offset_min", c.rules.utc_offset_min}}},
+         {"hall", std::move(hall)},
          {"services", std::move(services)},
          {"windows", std::move(windows)},
          {"recent_calls", std::move(calls)}};

@@ -54,6 +54,15 @@ struct ServiceConfig {
   friend bool operator==(const ServiceConfig&, const ServiceConfig&) = default;
 };
 
+// "HH:MM-HH:MM" as hall files and snapshots write a span (24:00 is the end of the day); nullopt
+// when malformed or when it does not open before it closes.
+std::optional<OpeningSpan> parse_span(std::string_view text);
+std::string format_span(const OpeningSpan& span);
+std::string format_clock(int minutes);  // minutes after local midnight as "HH:MM"
+// Whether a service with these hours (empty: all day) issues tickets at local minute `minute`.
+// The server refuses by it, and a kiosk greys a service's button by the same rule.
+bool open_at(const std::vector<OpeningSpan>& hours, int minute);
+
 // The appointment slots of one day of `s`, in local minutes after midnight, in order; empty when
 // the service takes no appointments.
 std::vector<OpeningSpan> appointment_slots(const ServiceConfig& s);

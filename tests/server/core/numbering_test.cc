@@ -147,6 +147,28 @@ TEST(CoreNumbering, NoTicketsOnDaysOff) {
   }
 }
 
+// What a kiosk needs to grey a service before a visitor taps it (display/core: HallCopy::issuing;
+// kiosk_agreement_test.cc checks the two agree through a whole day).
+TEST(CoreNumbering, TheSnapshotCarriesHoursCapsAndTheDayOff) {
+  HallConfig config = make_config();
+  config.rules.workdays = {1, 2, 3, 4, 5};
+  Hall h(config);
+  nlohmann::json s = h.engine.snapshot(at(10, 0), false);
+  EXPECT_EQ(s["hall"]["enforce_opening_hours"], true);
+  EXPECT_EQ(s["hall"]["utc_offset_min"], 480);
+  EXPECT_TRUE(s["hall"]["day_off"].is_null()) << "Friday is a working day";
+  ASSERT_EQ(s["services"].size(), 4u);
+  EXPECT_EQ(s["services"][0]["hours"], nlohmann::json::array()) << "A: all day";
+  EXPECT_EQ(s["services"][1]["hours"], (nlohmann::json{"08:30-12:00", "13:30-17:30"}));
+  EXPECT_EQ(s["services"][2]["daily_cap"], 3);
+  EXPECT_EQ(s["services"][0]["daily_cap"], 0);
+  s = h.engine.snapshot(at(10, 0, 1), false);
+  EXPECT_EQ(s["hall"]["day_off"], (nlohmann::json{{"date", "2026-11-28"}, {"why", "Saturday"}}));
+  config.rules.enforce_opening_hours = false;
+  Hall always_open(config);
+  EXPECT_EQ(always_open.engine.snapshot(at(10, 0, 1), false)["hall"]["enforce_opening_hours"], false);
+}
+
 TEST(CoreNumbering, ClassRules) {
   Hall h;
   struct {
