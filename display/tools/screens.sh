@@ -67,7 +67,8 @@ post /api/windows/1/start '{"request_id":"shot-start-1"}'
 post /api/windows/1/complete '{"request_id":"shot-complete-1"}'
 sleep 2; kill -USR1 $EV; sleep 2; kill $EV; wait $EV || true
 # A day off: a second server whose hall clock says Saturday, opening hours kept (no
-# --always-open). A visitor taps a service and the kiosk says the hall is closed today.
+# --always-open). Every service is grey and the prompt says the hall is closed today; the
+# visitor's tap on a grey service sends nothing.
 DAYOFF=$(mktemp -d /tmp/hallq-screens-XXXXXX)
 "$B/server/app/hallq-server" --config $HALL --data "$DAYOFF" --listen 127.0.0.1:0 --start-time 2026-11-28T10:00 \
   > "$DAYOFF/server.out" 2> "$DAYOFF/server.err" &
@@ -78,6 +79,31 @@ PORT2=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$DAYOFF/server.out")
   --size 1280x800 --tap 200,180 --screenshot $OUT/display-kiosk-closed-day.png
 kill $SERVER2; wait $SERVER2 2>/dev/null || true
 rm -rf "$DAYOFF"
+# Friday 13:45 by the hall's clock: 出入境证件 (H) opens at 14:00, and 户籍办理 (G) has given out
+# its day's tickets (its cap lowered to 5 in a copy of the hall, so five tickets reach it). The
+# kiosk greys both with why, before anyone taps.
+AFTERNOON=$(mktemp -d /tmp/hallq-screens-XXXXXX)
+python3 -c "
+import json; h = json.load(open('$HALL'))
+for s in h['services']:
+    if s['code'] == 'G': s['daily_cap'] = 5
+json.dump(h, open('$AFTERNOON/hall.json', 'w'), ensure_ascii=False)"
+"$B/server/app/hallq-server" --config "$AFTERNOON/hall.json" --data "$AFTERNOON" --listen 127.0.0.1:0 \
+  --start-time 2026-11-27T13:45 > "$AFTERNOON/server.out" 2> "$AFTERNOON/server.err" &
+SERVER3=$!
+for _ in $(seq 100); do grep -q listening "$AFTERNOON/server.out" && break; sleep 0.2; done
+PORT3=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$AFTERNOON/server.out")
+S3=http://127.0.0.1:$PORT3
+ADMIN3=$(curl -s -X POST $S3/api/login -d '{"user":"admin","password":"admin-demo"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+for n in 1 2 3 4 5; do
+  curl -s -o /dev/null -X POST $S3/api/tickets -H "Authorization: Bearer $ADMIN3" -d "{\"service\":\"G\",\"request_id\":\"shot-g$n\"}"
+done
+"$B/display/hallq-display" --server 127.0.0.1:$PORT3 --no-voice --no-marquee --token "$(tok kiosk-1)" --layout kiosk \
+  --size 1280x800 --screenshot $OUT/display-kiosk-afternoon.png
+"$B/display/hallq-display" --server 127.0.0.1:$PORT3 --no-voice --no-marquee --token "$(tok kiosk-1)" --layout kiosk \
+  --size 1280x800 --lang en --screenshot $OUT/display-kiosk-afternoon-en.png
+kill $SERVER3; wait $SERVER3 2>/dev/null || true
+rm -rf "$AFTERNOON"
 # The board with the server gone.
 kill $SERVER; wait $SERVER 2>/dev/null || true
 $D --token "$(tok board-1)" --layout board --size 1920x1080 --screenshot-wait-ms 3500 --screenshot $OUT/display-board-lost.png || true

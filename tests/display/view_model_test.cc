@@ -377,6 +377,74 @@ const Button* button(const TouchView& v, const std::string& action) {
   return nullptr;
 }
 
+// The snapshot's hours, caps and day off grey the buttons before anyone taps (the agreement with
+// the server's own refusals is kiosk_agreement_test.cc); the button says why, in the language.
+TEST(DisplayKiosk, GreyedServicesSayWhyBeforeAnyoneTaps) {
+  json s = snapshot(10);
+  s["hall"]["utc_offset_min"] = 480;
+  s["hall"]["enforce_opening_hours"] = true;
+  s["hall"]["day_off"] = nullptr;
+  s["services"][0]["hours"] = {"08:30-12:00", "14:00-17:30"};
+  s["services"][1]["daily_cap"] = 3;  // B has issued 2
+  HallCopy hall;
+  hall.apply(s, kT0);
+  KioskModel k("kiosk-run1", "zh-CN");
+  const Style style = default_style(Layout::kiosk);
+
+  TouchView v = k.view(hall, style, 1280, 800, kT0);  // 10:00
+  ASSERT_NE(button(v, "service:A"), nullptr);
+  EXPECT_TRUE(button(v, "service:A")->enabled);
+  EXPECT_TRUE(button(v, "service:B")->enabled);
+  EXPECT_EQ(v.message, "请选择业务取号");
+
+  v = k.view(hall, style, 1280, 800, kT0 + 2 * 3600000 + 1800000);  // 12:30, lunch
+  EXPECT_FALSE(button(v, "service:A")->enabled);
+  EXPECT_TRUE(button(v, "service:A")->unavailable);
+  EXPECT_EQ(button(v, "service:A")->detail, "取号时间 08:30-12:00、14:00-17:30");
+  EXPECT_TRUE(button(v, "service:B")->enabled);
+  EXPECT_FALSE(button(v, "service:B")->unavailable);
+  // A press in flight disables every button for a moment, but greys none.
+  ASSERT_TRUE(k.press("service:B", kT0).has_value());
+  v = k.view(hall, style, 1280, 800, kT0 + 2 * 3600000 + 1800000);
+  EXPECT_FALSE(button(v, "service:B")->enabled);
+  EXPECT_FALSE(button(v, "service:B")->unavailable);
+  k.send_failed(kT0);  // "connection lost" shows for 5 s: the views below are after it
+  k.press("lang:en", kT0);
+  v = k.view(hall, style, 1280, 800, kT0 + 2 * 3600000 + 1800000);
+  EXPECT_EQ(button(v, "service:A")->detail, "Tickets 08:30-12:00, 14:00-17:30");
+  k.press("lang:zh-CN", kT0);
+
+  // B's third ticket of the day, as an event's load says: the cap is reached.
+  ServiceLoad load{"B", 1, 3, 300, 0};
+  hall.apply(event(11, EventType::ticket_issued, ticket("B003", TicketState::waiting, 0, TicketStep::issued, kT0), {}, load), kT0);
+  v = k.view(hall, style, 1280, 800, kT0);
+  EXPECT_FALSE(button(v, "service:B")->enabled);
+  EXPECT_EQ(button(v, "service:B")->detail, "今日号已取完");
+  EXPECT_TRUE(button(v, "priority")->enabled);
+
+  // Saturday: every service and option greyed, and the prompt says the hall is closed today.
+  s["seq"] = 12;
+  s["hall"]["day_off"] = {{"date", "2026-11-28"}, {"why", "Saturday"}};
+  hall.apply(s, kT0);
+  v = k.view(hall, style, 1280, 800, kT0 + 6000);
+  for (const char* action : {"service:A", "service:B", "priority", "appointment"}) {
+    ASSERT_NE(button(v, action), nullptr) << action;
+    EXPECT_FALSE(button(v, action)->enabled) << action;
+  }
+  EXPECT_EQ(button(v, "service:B")->detail, "今日不办公");
+  EXPECT_EQ(v.message, "今天（2026-11-28）不办公，不能取号");
+  EXPECT_TRUE(v.message_is_error);
+  EXPECT_TRUE(button(v, "lang:en")->enabled) << "the visitor may still read it in their language";
+
+  // A hall that does not enforce its hours (--always-open) greys nothing for hours or days.
+  s["seq"] = 13;
+  s["hall"]["enforce_opening_hours"] = false;
+  hall.apply(s, kT0 + 2 * 3600000 + 1800000);
+  v = k.view(hall, style, 1280, 800, kT0 + 2 * 3600000 + 1800000);
+  EXPECT_TRUE(button(v, "service:A")->enabled);
+  EXPECT_EQ(v.message, "请选择业务取号");
+}
+
 json result_for(const json& cmd, bool ok, const json& body) {
   json r{{"type", "result"}, {"request_id", cmd["request_id"]}, {"ok", ok}, {"status", ok ? 201 : 409}};
   r[ok ? "result" : "error"] = body;

@@ -98,9 +98,15 @@ Applied HallCopy::apply_snapshot(const json& j, TimeMs now) {
   std::vector<ServiceInfo> services;
   for (const json& s : j["services"]) {
     if (!s.is_object()) continue;
-    services.push_back(ServiceInfo{str(s, "code"), localized_from_json(s.value("name", json())),
-                                   int(num(s, "waiting")), num(s, "estimated_wait_s")});
+    ServiceInfo info{str(s, "code"), localized_from_json(s.value("name", json())), int(num(s, "waiting")),
+                     num(s, "estimated_wait_s"), int(num(s, "issued_today"))};
+    if (auto it = s.find("hours"); it != s.end() && it->is_array())
+      for (const json& h : *it)
+        if (auto span = h.is_string() ? parse_span(h.get<std::string>()) : std::nullopt) info.hours.push_back(*span);
+    info.daily_cap = int(num(s, "daily_cap"));
+    services.push_back(std::move(info));
   }
+  const json hall = j.value("hall", json::object());
   std::vector<WindowInfo> windows;
   for (const json& w : j["windows"]) {
     if (!w.is_object()) continue;
@@ -131,7 +137,14 @@ Applied HallCopy::apply_snapshot(const json& j, TimeMs now) {
                                c.value("recall", false)});
     }
   seq_ = j["seq"].get<std::uint64_t>();
-  hall_name_ = localized_from_json(j.contains("hall") ? j["hall"].value("name", json()) : json());
+  hall_name_ = localized_from_json(hall.is_object() ? hall.value("name", json()) : json());
+  enforce_hours_ = hall.is_object() && hall.value("enforce_opening_hours", false);
+  utc_offset_min_ = hall.is_object() ? int(num(hall, "utc_offset_min")) : 0;
+  day_off_.reset();
+  if (hall.is_object())
+    if (auto it = hall.find("day_off"); it != hall.end() && it->is_object())
+      day_off_ = DayOff{str(*it, "date"), str(*it, "why")};
+  server_ahead_ms_ = j.contains("now") && j["now"].is_number_integer() ? j["now"].get<TimeMs>() - now : 0;
   notice_ = str(j, "notice");
   business_day_ = str(j, "business_day");
   services_ = std::move(services);
@@ -154,7 +167,20 @@ void HallCopy::apply_load(const ServiceLoad& l) {
   if (ServiceInfo* s = service_mut(l.service)) {
     s->waiting = l.waiting;
     s->estimated_wait_s = l.estimated_wait_s;
+    s->issued_today = l.issued_today;
   }
+}
+
+Issuing HallCopy::issuing(const ServiceInfo& s, TimeMs now) const {
+  if (day_off()) return Issuing::day_off;
+  if (enforce_hours_ && !s.hours.empty()) {
+    constexpr TimeMs kMinute = 60000, kDay = 24 * 60 * kMinute;
+    const TimeMs local = now + server_ahead_ms_ + TimeMs(utc_offset_min_) * kMinute;
+    const int minute = int((local % kDay + kDay) % kDay / kMinute);
+    if (!open_at(s.hours, minute)) return Issuing::outside_hours;
+  }
+  if (s.daily_cap > 0 && s.issued_today >= s.daily_cap) return Issuing::cap_reached;
+  return Issuing::open;
 }
 
 Applied HallCopy::apply_event(const json& j, TimeMs now) {

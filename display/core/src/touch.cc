@@ -236,6 +236,12 @@ std::string find_spans(const std::string& m, const char* separator) {
 }
 }  // namespace
 
+std::string day_off_text(const std::string& date, std::string_view lang) {
+  if (lang == "en") return "The hall is closed today (" + date + "): no tickets";
+  if (lang == "zh-TW") return "今天（" + date + "）不辦公，不能取號";
+  return "今天（" + date + "）不办公，不能取号";
+}
+
 std::string issue_error_text(const json& error, std::string_view lang) {
   const std::string kind = error.is_object() ? error.value("code", "") : "";
   const std::string server = error.is_object() ? error.value("message", "") : error.is_string() ? error.get<std::string>() : "";
@@ -246,11 +252,8 @@ std::string issue_error_text(const json& error, std::string_view lang) {
     // its English message, which is read instead.
     const json detail = error.is_object() ? error.value("detail", json()) : json();
     const std::string reason = str(detail, "reason");
-    if (reason == "day_off" || (reason.empty() && server.find("closed today") != std::string::npos)) {
-      const std::string day = reason.empty() ? find_date(server) : str(detail, "date");
-      return say("今天（" + day + "）不办公，不能取号", "今天（" + day + "）不辦公，不能取號",
-                 "The hall is closed today (" + day + "): no tickets");
-    }
+    if (reason == "day_off" || (reason.empty() && server.find("closed today") != std::string::npos))
+      return day_off_text(reason.empty() ? find_date(server) : str(detail, "date"), lang);
     const std::string hours = reason == "outside_hours" ? str(detail, "hours") : server;
     if (const std::string spans = find_spans(hours, en ? ", " : "、"); !spans.empty())
       return say("该业务现在不取号，取号时间 " + spans, "該業務現在不取號，取號時間 " + spans,
@@ -350,11 +353,29 @@ TouchView KioskModel::view(const HallCopy& hall, const Style& style, int width, 
     b.action = "service:" + s.code;
     b.label = s.name.in(lang_);
     b.detail = ui_text("waiting", lang_) + " " + std::to_string(s.waiting) + " · " + wait_text(s.waiting ? s.estimated_wait_s : 0, lang_);
-    b.enabled = pending_.empty();
+    // What the server would refuse is greyed, with why on the button, before anyone taps it.
+    const Issuing issuing = hall.issuing(s, now);
+    if (issuing == Issuing::outside_hours) {
+      std::string spans;
+      for (const OpeningSpan& h : s.hours) spans += (spans.empty() ? "" : lang_ == "en" ? ", " : "、") + format_span(h);
+      b.detail = ui_text("hours", lang_) + " " + spans;
+    } else if (issuing == Issuing::cap_reached) {
+      b.detail = ui_text("all_taken", lang_);
+    } else if (issuing == Issuing::day_off) {
+      b.detail = ui_text("closed_today", lang_);
+    }
+    b.unavailable = issuing != Issuing::open;
+    b.enabled = pending_.empty() && !b.unavailable;
     v.buttons.push_back(std::move(b));
   }
-  Button pri{Rect{margin, y, opt_w * 2 - margin / 2, bottom_h}, "priority", ui_text("priority", lang_), "", priority_, true};
-  Button app{Rect{margin + opt_w * 2 + margin / 2, y, opt_w - margin / 2, bottom_h}, "appointment", ui_text("appointment", lang_), "", false, true};
+  // On a day off the prompt says so; a refusal or an issued number still shows while it lasts.
+  const bool day_off = hall.day_off() != nullptr;
+  if (day_off && now >= message_until_ && !code_entry) {
+    v.message = day_off_text(hall.day_off()->date, lang_);
+    v.message_is_error = true;
+  }
+  Button pri{Rect{margin, y, opt_w * 2 - margin / 2, bottom_h}, "priority", ui_text("priority", lang_), "", priority_, !day_off, day_off};
+  Button app{Rect{margin + opt_w * 2 + margin / 2, y, opt_w - margin / 2, bottom_h}, "appointment", ui_text("appointment", lang_), "", false, !day_off, day_off};
   v.buttons.push_back(pri);
   v.buttons.push_back(app);
   add_languages();

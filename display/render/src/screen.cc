@@ -343,8 +343,13 @@ bool Screen::draw_touch(const TouchView& v, TimeMs now) {
         text(v.entry.substr(std::size_t(i), 1), size, st.text, x + slot_w / 2, r.y + (r.h - size * 4 / 3) / 2, 1, face);
     }
   }
+  // A service the hall will not issue now is grey, with why in the warning colour: a visitor
+  // across the hall sees which ones not to queue at before walking up.
+  const int grey = (st.panel.r * 30 + st.panel.g * 59 + st.panel.b * 11) / 100;
+  const Colour unavailable{std::uint8_t((grey + st.background.r) / 2), std::uint8_t((grey + st.background.g) / 2),
+                           std::uint8_t((grey + st.background.b) / 2), 255};
   for (const Button& b : v.buttons) {
-    Colour bg = b.selected ? st.accent : st.panel;
+    Colour bg = b.selected ? st.accent : b.unavailable ? unavailable : st.panel;
     Colour fg = b.selected ? Colour{0, 0, 0, 255} : b.enabled ? st.text : st.muted;
     fill(b.rect, bg);
     // A keypad digit is one glyph: as large as the key allows.
@@ -355,7 +360,7 @@ bool Screen::draw_touch(const TouchView& v, TimeMs now) {
     const int y = b.rect.y + (b.rect.h - total) / 2;
     text(b.label, ls, fg, b.rect.x + b.rect.w / 2, y, 1, f);
     if (!b.detail.empty())
-      text(b.detail, fit(b.detail, size * 55 / 100, b.rect.w - 20, f), b.selected ? fg : st.muted, b.rect.x + b.rect.w / 2,
+      text(b.detail, fit(b.detail, size * 55 / 100, b.rect.w - 20, f), b.selected ? fg : b.unavailable ? st.paused : st.muted, b.rect.x + b.rect.w / 2,
            y + ls * 4 / 3, 1, f);
   }
   if (!v.big_number.empty()) {

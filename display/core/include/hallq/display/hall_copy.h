@@ -22,6 +22,18 @@ struct ServiceInfo {
   LocalizedText name;
   int waiting = 0;
   std::int64_t estimated_wait_s = 0;
+  int issued_today = 0;
+  std::vector<OpeningSpan> hours;  // by the hall's clock; empty: all day (or an older server)
+  int daily_cap = 0;               // 0: none
+};
+
+// Whether a kiosk may offer a service now, by the server's own checks in the server's order.
+enum class Issuing { open, day_off, outside_hours, cap_reached };
+
+// A day the hall issues no tickets (the snapshot's hall.day_off).
+struct DayOff {
+  std::string date;  // "2026-11-28"
+  std::string why;   // "Saturday", "a holiday"
 };
 
 // The visitor a window has called or is serving.
@@ -104,6 +116,12 @@ class HallCopy {
   const std::vector<WindowInfo>& windows() const { return windows_; }
   const std::deque<CallInfo>& recent_calls() const { return recent_calls_; }  // newest first
   const ServiceInfo* service(std::string_view code) const;
+  // Today is a day off, on which the server issues no tickets; null on a working day, or when the
+  // hall does not enforce its hours and days.
+  const DayOff* day_off() const { return enforce_hours_ && day_off_ ? &*day_off_ : nullptr; }
+  // What the server would answer a ticket for `s` at this machine's `now`. The hall's clock is
+  // the server's: `now` moved by how far the server's clock was from this one at the snapshot.
+  Issuing issuing(const ServiceInfo& s, TimeMs now) const;
   const WindowInfo* window(int number) const;
 
   // From the welcome message: the device's name and windows.
@@ -130,6 +148,10 @@ class HallCopy {
   LocalizedText hall_name_;
   std::string notice_;
   std::string business_day_;
+  bool enforce_hours_ = false;    // the hall's rules.enforce_opening_hours
+  std::optional<DayOff> day_off_;
+  int utc_offset_min_ = 0;
+  TimeMs server_ahead_ms_ = 0;    // the server's clock minus ours, at the last snapshot
   std::vector<ServiceInfo> services_;
   std::vector<WindowInfo> windows_;
   std::deque<CallInfo> recent_calls_;

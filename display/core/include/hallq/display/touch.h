@@ -35,7 +35,8 @@ struct Button {
   std::string label;
   std::string detail;  // "等候 7 人 · 约 14 分钟"
   bool selected = false;
-  bool enabled = true;
+  bool enabled = true;       // false also for a moment while a press is answered
+  bool unavailable = false;  // refused by the hall's rules now (hours, cap, day off): drawn grey
   friend bool operator==(const Button&, const Button&) = default;
 };
 
@@ -118,6 +119,8 @@ std::string appointment_error_text(const nlohmann::json& error, const std::strin
 // The server's refusal of a ticket (a day off, outside the service's hours, today's tickets all
 // taken, pressing too fast), in the visitor's words and language; else the server's own words.
 std::string issue_error_text(const nlohmann::json& error, std::string_view lang);
+// "今天（2026-11-28）不办公，不能取号": the kiosk's prompt on a day off, and the server's refusal.
+std::string day_off_text(const std::string& date, std::string_view lang);
 
 // 5 = 非常满意 ... 1 = 非常不满意.
 class EvaluatorModel {
