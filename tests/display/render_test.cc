@@ -16,6 +16,7 @@
 
 #include "hallq/display/png.h"
 #include "hallq/display/screen.h"
+#include "hallq/display/touch.h"
 #include "hallq/display/voice.h"
 #include "hallq/display/wav.h"
 #include "hallq/hall_config.h"
@@ -141,6 +142,36 @@ TEST_F(DisplaySdl, TextCacheRendersUnchangedTextOnceAndScreenshotIsTheFrame) {
   EXPECT_EQ(px[0], style.newest.r);
   EXPECT_EQ(px[1], style.newest.g);
   std::filesystem::remove(path);
+}
+
+// A service the hall will not issue now is drawn grey with its reason in the warning colour;
+// a button only disabled for a moment (a press being answered) keeps the panel colour.
+TEST_F(DisplaySdl, KioskDrawsUnavailableServicesGreyWithTheReasonInTheWarningColour) {
+  Style style = default_style(Layout::kiosk);
+  auto screen = Screen::open(ScreenOptions{1280, 800, false, true, "kiosk"}, style);
+  ASSERT_TRUE(screen.ok()) << screen.error().message;
+  TouchView v;
+  v.title = "某某县行政服务中心";
+  v.message = "请选择业务取号";
+  v.buttons.push_back(Button{Rect{20, 200, 400, 100}, "service:A", "综合受理", "等候人数 0 · 无需等候", false, true, false});
+  v.buttons.push_back(Button{Rect{440, 200, 400, 100}, "service:H", "出入境证件", "取号时间 09:00-12:00", false, false, true});
+  v.buttons.push_back(Button{Rect{860, 200, 400, 100}, "service:B", "企业开办", "等候人数 0 · 无需等候", false, false, false});
+  (*screen)->draw_touch(v, 0);
+  auto img = (*screen)->read_pixels();
+  ASSERT_TRUE(img.ok()) << img.error().message;
+  auto same = [](const std::uint8_t* p, Colour c) { return p[0] == c.r && p[1] == c.g && p[2] == c.b; };
+  EXPECT_TRUE(same(img->at(25, 205), style.panel)) << "an open service";
+  EXPECT_TRUE(same(img->at(865, 205), style.panel)) << "a press in flight does not grey";
+  const std::uint8_t* grey = img->at(445, 205);
+  EXPECT_FALSE(same(grey, style.panel)) << "an unavailable service";
+  EXPECT_LT(std::max({grey[0], grey[1], grey[2]}) - std::min({grey[0], grey[1], grey[2]}), 24) << "grey, not a tint";
+  // Some of the detail line's pixels are the warning colour (anti-aliased text: the cores).
+  int warning = 0, warning_elsewhere = 0;
+  for (int y = 200; y < 300; ++y)
+    for (int x = 0; x < 1280; ++x)
+      if (same(img->at(x, y), style.paused)) ++(x >= 440 && x < 840 ? warning : warning_elsewhere);
+  EXPECT_GT(warning, 20);
+  EXPECT_EQ(warning_elsewhere, 0);
 }
 
 BoardView busy_board() {
