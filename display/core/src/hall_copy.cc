@@ -98,8 +98,12 @@ Applied HallCopy::apply_snapshot(const json& j, TimeMs now) {
   std::vector<ServiceInfo> services;
   for (const json& s : j["services"]) {
     if (!s.is_object()) continue;
-    ServiceInfo info{str(s, "code"), localized_from_json(s.value("name", json())), int(num(s, "waiting")),
-                     num(s, "estimated_wait_s"), int(num(s, "issued_today"))};
+    ServiceInfo info;
+    info.code = str(s, "code");
+    info.name = localized_from_json(s.value("name", json()));
+    info.waiting = int(num(s, "waiting"));
+    info.estimated_wait_s = num(s, "estimated_wait_s");
+    info.issued_today = int(num(s, "issued_today"));
     if (auto it = s.find("hours"); it != s.end() && it->is_array())
       for (const json& h : *it)
         if (auto span = h.is_string() ? parse_span(h.get<std::string>()) : std::nullopt) info.hours.push_back(*span);
