@@ -19,7 +19,7 @@ addStrings({
     'sum.printerBad': '{id}：{st}',
     'win.title': '窗口', 'win.clerk': '工作人员', 'win.none': '空闲', 'win.held': '挂起 {n}', 'win.served': '今日办结 {n}',
     'win.pause': '暂停', 'win.resume': '恢复', 'win.close': '关闭', 'win.confirmClose': '确认关闭？',
-    'svc.title': '各业务等候', 'svc.name': '业务', 'svc.waiting': '等候', 'svc.longest': '最长等候', 'svc.eta': '预计等候', 'svc.issued': '今日取号',
+    'svc.title': '各业务等候', 'svc.name': '业务', 'svc.waiting': '等候', 'svc.longest': '最长等候', 'svc.eta': '预计等候', 'svc.issued': '今日取号', 'svc.full': '已取完',
     'dev.title': '设备', 'dev.id': '设备', 'dev.kind': '类型', 'dev.online': '连接', 'dev.status': '状态', 'dev.since': '自',
     'kind.kiosk': '取号机', 'kind.display': '显示屏', 'kind.printer': '打印机', 'kind.evaluator': '评价器',
     'on.true': '在线', 'on.false': '离线',
@@ -44,7 +44,7 @@ addStrings({
     'sum.printerBad': '{id}：{st}',
     'win.title': '窗口', 'win.clerk': '工作人員', 'win.none': '空閒', 'win.held': '掛起 {n}', 'win.served': '今日辦結 {n}',
     'win.pause': '暫停', 'win.resume': '恢復', 'win.close': '關閉', 'win.confirmClose': '確認關閉？',
-    'svc.title': '各業務等候', 'svc.name': '業務', 'svc.waiting': '等候', 'svc.longest': '最長等候', 'svc.eta': '預計等候', 'svc.issued': '今日取號',
+    'svc.title': '各業務等候', 'svc.name': '業務', 'svc.waiting': '等候', 'svc.longest': '最長等候', 'svc.eta': '預計等候', 'svc.issued': '今日取號', 'svc.full': '已取完',
     'dev.title': '設備', 'dev.id': '設備', 'dev.kind': '類型', 'dev.online': '連線', 'dev.status': '狀態', 'dev.since': '自',
     'kind.kiosk': '取號機', 'kind.display': '顯示屏', 'kind.printer': '印表機', 'kind.evaluator': '評價器',
     'on.true': '在線', 'on.false': '離線',
@@ -69,7 +69,7 @@ addStrings({
     'sum.printerBad': '{id}: {st}',
     'win.title': 'Windows', 'win.clerk': 'Clerk', 'win.none': 'free', 'win.held': '{n} on hold', 'win.served': '{n} done today',
     'win.pause': 'Pause', 'win.resume': 'Resume', 'win.close': 'Close', 'win.confirmClose': 'Really close?',
-    'svc.title': 'Lines by service', 'svc.name': 'Service', 'svc.waiting': 'Waiting', 'svc.longest': 'Longest', 'svc.eta': 'Est. wait', 'svc.issued': 'Issued',
+    'svc.title': 'Lines by service', 'svc.name': 'Service', 'svc.waiting': 'Waiting', 'svc.longest': 'Longest', 'svc.eta': 'Est. wait', 'svc.issued': 'Issued', 'svc.full': 'all taken',
     'dev.title': 'Devices', 'dev.id': 'Device', 'dev.kind': 'Kind', 'dev.online': 'Link', 'dev.status': 'Status', 'dev.since': 'Since',
     'kind.kiosk': 'kiosk', 'kind.display': 'display', 'kind.printer': 'printer', 'kind.evaluator': 'evaluator',
     'on.true': 'online', 'on.false': 'offline',
@@ -461,8 +461,18 @@ function renderServices() {
       el('td', { class: 'r num', text: String(s.waiting) }),
       el('td', { class: 'r num' + (over ? ' error' : ''), text: longest ? duration(longest) : '–' }),
       el('td', { class: 'r num', text: s.waiting ? t('dur.m', { m: s.estimated_wait_s < 60 ? '<1' : Math.round(s.estimated_wait_s / 60) }) : '–' }),
-      el('td', { class: 'r num', text: String(s.issued_today) }));
+      issuedCell(s));
   }));
+}
+
+// Today's tickets, against the service's daily cap when it has one: near the cap in the warning
+// colour, at it in red with 已取完 — the kiosks grey the service from then on.
+function issuedCell(s) {
+  const cap = s.daily_cap || 0;
+  if (!cap) return el('td', { class: 'r num', text: String(s.issued_today) });
+  const full = s.issued_today >= cap, near = !full && s.issued_today >= cap * 0.9;
+  return el('td', { class: 'r num' + (full ? ' error' : near ? ' near-cap' : ''), dataset: { cap: full ? 'full' : near ? 'near' : 'ok' },
+    text: `${s.issued_today} / ${cap}` + (full ? ` ${t('svc.full')}` : '') });
 }
 
 function renderDevices() {

@@ -882,6 +882,34 @@ test('a bad value in the config editor shows the server\'s error next to the fie
   equal(await page.locator('#configPanel .field-error').count(), 0, 'no error left');
 });
 
+test('the dashboard counts a capped service against its cap and says when it is all taken', async () => {
+  const original = (await http('GET', '/api/config', undefined, await admin())).json.config;
+  const page = await adminDash();
+  const cell = '#svcBody tr[data-service="C"] td:nth-child(5)';
+  equal(await text(page, cell), String((await state()).services.find((x) => x.code === 'C').issued_today),
+    'no cap: just the count');
+  // A cap two above today's count, set live: the dashboard gets the new snapshot.
+  const issued = (await state()).services.find((x) => x.code === 'C').issued_today;
+  const next = JSON.parse(JSON.stringify(original));
+  next.services.find((x) => x.code === 'C').daily_cap = issued + 2;
+  const now = await http('GET', '/api/config', undefined, await admin());
+  const put = await http('PUT', '/api/config', { request_id: reqId('cap'), base_version: now.json.version, config: next },
+    await admin());
+  equal(put.status, 200, 'the cap is set: ' + put.text);
+  await until(async () => (await text(page, cell)) === `${issued} / ${issued + 2}`, 'the count against the cap');
+  await issue('C');
+  await issue('C');
+  await until(async () => (await text(page, cell)) === `${issued + 2} / ${issued + 2} 已取完`, 'all taken');
+  equal(await page.locator(cell).getAttribute('data-cap'), 'full', 'marked full');
+  const color = await page.locator(cell).evaluate((e) => getComputedStyle(e).color);
+  equal(color, 'rgb(179, 38, 30)', 'in the error colour (--bad)');
+  const refused = await http('POST', '/api/tickets', { service: 'C', request_id: reqId('kiosk') }, KIOSK);
+  equal(refused.json.error.code, 'daily_cap_reached', 'and the server refuses the next one');
+  await page.locator('section:has(#svcBody)').screenshot({ path: path.join(SCREENS, 'web-admin-cap.png') });
+  await restoreConfig(original);
+  await until(async () => !(await text(page, cell)).includes('/'), 'no cap again');
+});
+
 test('an admin enters the year\'s holidays and make-up working days; a bad date is shown at its field', async () => {
   const original = (await http('GET', '/api/config', undefined, await admin())).json.config;
   const page = await adminDash();
