@@ -70,7 +70,7 @@ const char* kUsage =
     "  --fullscreen          fill the screen\n"
     "  --renderer software|auto  (default software; always works, also offscreen)\n"
     "  --lang zh-CN|zh-TW|en the language shown (default: the style's)\n"
-    "  --utc-offset-min N    the hall's time zone for the clock (default 480, China)\n"
+    "  --utc-offset-min N    the clock's time zone until the server says the hall's (default 480, China)\n"
     "  --screenshot FILE.png write the first live frame (or, after --screenshot-wait-ms, whatever is shown) and exit\n"
     "  --screenshot-wait-ms N  (default 5000)\n"
     "  --screenshot-on-signal FILE.png  on SIGUSR1, write the current frame to FILE (atomically)\n"
@@ -466,7 +466,7 @@ int main(int argc, char** argv) {
     // marquee step, blink, or clock minute.
     if (animating) timeout_ms = 16;
     else if (now - hall.last_call_seen() < style.flash_ms) timeout_ms = std::max<int>(10, style.blink_ms - int((now - hall.last_call_seen()) % style.blink_ms));
-    else if (hall.live()) timeout_ms = 60000 - int(now % 60000) + 2;  // the clock's next minute
+    else if (hall.live()) timeout_ms = 60000 - int(hall.hall_now(now) % 60000) + 2;  // the hall clock's next minute
     else timeout_ms = 1000 - int(now % 1000) + 2;                     // "lost for N s" counts up
     if (!args.screenshot.empty() || tapped) timeout_ms = std::min(timeout_ms, tapped ? 0 : 100);
     if (args.layout == Layout::kiosk)

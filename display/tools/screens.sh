@@ -81,7 +81,7 @@ kill $SERVER2; wait $SERVER2 2>/dev/null || true
 rm -rf "$DAYOFF"
 # Friday 13:45 by the hall's clock: 出入境证件 (H) opens at 14:00, and 户籍办理 (G) has given out
 # its day's tickets (its cap lowered to 5 in a copy of the hall, so five tickets reach it). The
-# kiosk greys both with why, before anyone taps.
+# kiosk greys both with why, before anyone taps, and the board says why in their estimate column.
 AFTERNOON=$(mktemp -d /tmp/hallq-screens-XXXXXX)
 python3 -c "
 import json; h = json.load(open('$HALL'))
@@ -102,6 +102,8 @@ done
   --size 1280x800 --screenshot $OUT/display-kiosk-afternoon.png
 "$B/display/hallq-display" --server 127.0.0.1:$PORT3 --no-voice --no-marquee --token "$(tok kiosk-1)" --layout kiosk \
   --size 1280x800 --lang en --screenshot $OUT/display-kiosk-afternoon-en.png
+"$B/display/hallq-display" --server 127.0.0.1:$PORT3 --no-voice --no-marquee --token "$(tok board-1)" --layout board \
+  --size 1920x1080 --screenshot $OUT/display-board-afternoon.png
 kill $SERVER3; wait $SERVER3 2>/dev/null || true
 rm -rf "$AFTERNOON"
 # The board with the server gone.

@@ -242,6 +242,55 @@ TEST(DisplayBoardView, LostConnectionShowsNoStaleCalls) {
   EXPECT_FALSE(board_view(hall, board_style(), kT0 + 14000, 480).lost);
 }
 
+// The board says why a service issues no tickets now where its estimate would be, as the kiosk
+// greys it: the next opening today, the day's end, the cap, a day off.
+TEST(DisplayBoardView, ClosedServicesSayWhyInsteadOfAnEstimate) {
+  json s = snapshot(10);
+  s["hall"]["utc_offset_min"] = 480;
+  s["hall"]["enforce_opening_hours"] = true;
+  s["services"][0]["hours"] = {"08:30-12:00", "14:00-17:30"};
+  s["services"][1]["daily_cap"] = 2;  // B has issued 2
+  HallCopy hall;
+  hall.apply(s, kT0);
+  auto row = [&](TimeMs at, std::size_t i) { return board_view(hall, board_style(), at, 480).services.at(i); };
+  const TimeMs hour = 3600000;
+  EXPECT_FALSE(row(kT0, 0).closed) << "10:00: A is open";
+  EXPECT_EQ(row(kT0, 0).wait, "约 14 分钟");
+  EXPECT_TRUE(row(kT0, 1).closed);
+  EXPECT_EQ(row(kT0, 1).wait, "今日号已取完");
+  EXPECT_TRUE(row(kT0 + 2 * hour + hour / 2, 0).closed) << "12:30";
+  EXPECT_EQ(row(kT0 + 2 * hour + hour / 2, 0).wait, "14:00 起取号");
+  EXPECT_FALSE(row(kT0 + 4 * hour, 0).closed) << "14:00 sharp";
+  EXPECT_EQ(row(kT0 + 8 * hour, 0).wait, "今日已停止取号") << "18:00";
+  s["seq"] = 11;
+  s["hall"]["day_off"] = {{"date", "2026-11-28"}, {"why", "Saturday"}};
+  hall.apply(s, kT0);
+  EXPECT_EQ(row(kT0, 0).wait, "今日不办公");
+  EXPECT_EQ(row(kT0, 1).wait, "今日不办公");
+  Style en = board_style();
+  en.language = "en";
+  s["seq"] = 12;
+  s["hall"]["day_off"] = nullptr;
+  hall.apply(s, kT0);
+  EXPECT_EQ(board_view(hall, en, kT0 + 2 * hour + hour / 2, 480).services.at(0).wait, "From 14:00");
+}
+
+// A display PC's clock is often wrong: the board shows the server's time, in the hall's zone.
+TEST(DisplayBoardView, TheClockIsTheHallsNotThisPCs) {
+  json s = snapshot(10);  // the server's now: kT0, 10:00 in Beijing
+  s["hall"]["utc_offset_min"] = 480;
+  HallCopy hall;
+  const TimeMs slow = 3 * 3600000 + 7 * 60000;  // this PC is 3 h 7 min slow
+  EXPECT_EQ(board_view(hall, board_style(), kT0 - slow, 480).clock, "06:53") << "before a snapshot: this PC's clock";
+  hall.apply(s, kT0 - slow);
+  EXPECT_EQ(board_view(hall, board_style(), kT0 - slow + 61000, 480).clock, "10:01");
+  EXPECT_EQ(board_view(hall, board_style(), kT0 - slow + 61000, 480).date, "2026年11月27日 星期五");
+  s["seq"] = 11;
+  s["hall"]["utc_offset_min"] = 0;  // a hall on UTC: the snapshot's zone wins over the flag's
+  hall.apply(s, kT0 - slow);
+  EXPECT_EQ(board_view(hall, board_style(), kT0 - slow, 480).clock, "02:00");
+}
+
 TEST(DisplayBoardView, StyleFiltersWindowsAndServices) {
   HallCopy hall;
   hall.apply(snapshot(10), kT0);

@@ -143,7 +143,9 @@ Applied HallCopy::apply_snapshot(const json& j, TimeMs now) {
   seq_ = j["seq"].get<std::uint64_t>();
   hall_name_ = localized_from_json(hall.is_object() ? hall.value("name", json()) : json());
   enforce_hours_ = hall.is_object() && hall.value("enforce_opening_hours", false);
-  utc_offset_min_ = hall.is_object() ? int(num(hall, "utc_offset_min")) : 0;
+  utc_offset_min_.reset();
+  if (hall.is_object() && hall.contains("utc_offset_min") && hall["utc_offset_min"].is_number_integer())
+    utc_offset_min_ = hall["utc_offset_min"].get<int>();
   day_off_.reset();
   if (hall.is_object())
     if (auto it = hall.find("day_off"); it != hall.end() && it->is_object())
@@ -175,14 +177,15 @@ void HallCopy::apply_load(const ServiceLoad& l) {
   }
 }
 
+int HallCopy::hall_minute(TimeMs now) const {
+  constexpr TimeMs kMinute = 60000, kDay = 24 * 60 * kMinute;
+  const TimeMs local = hall_now(now) + TimeMs(utc_offset_min_.value_or(0)) * kMinute;
+  return int((local % kDay + kDay) % kDay / kMinute);
+}
+
 Issuing HallCopy::issuing(const ServiceInfo& s, TimeMs now) const {
   if (day_off()) return Issuing::day_off;
-  if (enforce_hours_ && !s.hours.empty()) {
-    constexpr TimeMs kMinute = 60000, kDay = 24 * 60 * kMinute;
-    const TimeMs local = now + server_ahead_ms_ + TimeMs(utc_offset_min_) * kMinute;
-    const int minute = int((local % kDay + kDay) % kDay / kMinute);
-    if (!open_at(s.hours, minute)) return Issuing::outside_hours;
-  }
+  if (enforce_hours_ && !s.hours.empty() && !open_at(s.hours, hall_minute(now))) return Issuing::outside_hours;
   if (s.daily_cap > 0 && s.issued_today >= s.daily_cap) return Issuing::cap_reached;
   return Issuing::open;
 }

@@ -32,6 +32,9 @@ const std::map<std::string_view, Words>& words() {
       {"hours", {"取号时间", "取號時間", "Tickets"}},
       {"all_taken", {"今日号已取完", "今日號已取完", "All of today's tickets are taken"}},
       {"closed_today", {"今日不办公", "今日不辦公", "Closed today"}},
+      {"all_taken_short", {"今日号已取完", "今日號已取完", "All taken today"}},
+      {"stopped_today", {"今日已停止取号", "今日已停止取號", "No more today"}},
+      {"opens_at", {"{} 起取号", "{} 起取號", "From {}"}},
       {"priority", {"绿色通道（老年人、残疾人等）", "綠色通道（老年人、殘疾人等）", "Priority (elderly, disabled...)"}},
       {"appointment", {"预约取号", "預約取號", "Appointment"}},
       {"appointment_prompt", {"请输入6位预约码，或扫描预约二维码", "請輸入6位預約碼，或掃描預約二維碼",
@@ -67,6 +70,12 @@ const std::map<std::string_view, Words>& words() {
 }
 
 }  // namespace
+
+std::string ui_text_with(std::string_view key, std::string_view lang, const std::string& value) {
+  std::string out = ui_text(key, lang);
+  if (auto at = out.find("{}"); at != std::string::npos) out.replace(at, 2, value);
+  return out;
+}
 
 std::string ui_text(std::string_view key, std::string_view lang) {
   auto it = words().find(key);
@@ -147,8 +156,12 @@ BoardView board_view(const HallCopy& hall, const Style& style, TimeMs now, int u
   const std::string& lang = style.language;
   BoardView v;
   v.title = hall.hall_name().in(lang);
-  v.date = date_text(now, utc_offset_min, lang);
-  v.clock = clock_text(now, utc_offset_min);
+  // The hall's clock and time zone (the server's), not this PC's: a board with a wrong clock
+  // would otherwise disagree with the kiosks and with what it says of the services' hours.
+  const TimeMs clock = hall.hall_now(now);
+  const int offset = hall.utc_offset_min().value_or(utc_offset_min);
+  v.date = date_text(clock, offset, lang);
+  v.clock = clock_text(clock, offset);
   v.calls_heading = ui_text("calls", lang);
   v.number_heading = ui_text("number", lang);
   v.window_heading = ui_text("window", lang);
@@ -175,8 +188,23 @@ BoardView board_view(const HallCopy& hall, const Style& style, TimeMs now, int u
     v.calls.push_back(std::move(row));
   }
   auto add = [&](const ServiceInfo& s) {
-    v.services.push_back(BoardService{s.code, s.name.in(lang), style.second_language.empty() ? "" : s.name.in(style.second_language),
-                                      std::to_string(s.waiting), wait_text(s.waiting ? s.estimated_wait_s : 0, lang)});
+    BoardService row{s.code, s.name.in(lang), style.second_language.empty() ? "" : s.name.in(style.second_language),
+                     std::to_string(s.waiting), wait_text(s.waiting ? s.estimated_wait_s : 0, lang)};
+    // A service the kiosks grey says why here too, so nobody walks to a kiosk for it.
+    switch (hall.issuing(s, now)) {
+      case Issuing::open: break;
+      case Issuing::day_off: row.closed = true, row.wait = ui_text("closed_today", lang); break;
+      case Issuing::cap_reached: row.closed = true, row.wait = ui_text("all_taken_short", lang); break;
+      case Issuing::outside_hours: {
+        row.closed = true;
+        const int minute = hall.hall_minute(now);
+        auto next = std::find_if(s.hours.begin(), s.hours.end(), [&](const OpeningSpan& h) { return h.open_min > minute; });
+        row.wait = next == s.hours.end() ? ui_text("stopped_today", lang)
+                                         : ui_text_with("opens_at", lang, format_clock(next->open_min));
+        break;
+      }
+    }
+    v.services.push_back(std::move(row));
   };
   if (style.services.empty()) {
     for (const ServiceInfo& s : hall.services()) add(s);

@@ -260,7 +260,7 @@ bool Screen::paint_board(const BoardView& v, TimeMs now) {
       }
       const int vy = y + (srow_h - name_size * 4 / 3) / 2;
       text(s.waiting, name_size, s.waiting == "0" ? st.muted : st.accent, c2, vy, 1, face_);
-      text(s.wait, fit(s.wait, name_size * 85 / 100, c3 - c2 - px(70), face_), st.text, c3, vy + name_size / 12, 2, face_);
+      text(s.wait, fit(s.wait, name_size * 85 / 100, c3 - c2 - px(70), face_), s.closed ? st.paused : st.text, c3, vy + name_size / 12, 2, face_);
     }
   }
   // Notice line along the bottom.

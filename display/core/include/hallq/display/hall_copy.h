@@ -122,6 +122,13 @@ class HallCopy {
   // What the server would answer a ticket for `s` at this machine's `now`. The hall's clock is
   // the server's: `now` moved by how far the server's clock was from this one at the snapshot.
   Issuing issuing(const ServiceInfo& s, TimeMs now) const;
+  // The hall's clock: this machine's `now` moved by how far the server's clock was from it at
+  // the last snapshot. A display PC's own clock may be wrong; the hall's is the server's.
+  TimeMs hall_now(TimeMs now) const { return now + server_ahead_ms_; }
+  // The hall's offset from UTC, from the snapshot (nullopt before one, or from an older server).
+  std::optional<int> utc_offset_min() const { return utc_offset_min_; }
+  // Minutes after the hall's local midnight (as issuing() reads it).
+  int hall_minute(TimeMs now) const;
   const WindowInfo* window(int number) const;
 
   // From the welcome message: the device's name and windows.
@@ -150,7 +157,7 @@ class HallCopy {
   std::string business_day_;
   bool enforce_hours_ = false;    // the hall's rules.enforce_opening_hours
   std::optional<DayOff> day_off_;
-  int utc_offset_min_ = 0;
+  std::optional<int> utc_offset_min_;
   TimeMs server_ahead_ms_ = 0;    // the server's clock minus ours, at the last snapshot
   std::vector<ServiceInfo> services_;
   std::vector<WindowInfo> windows_;

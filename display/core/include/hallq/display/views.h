@@ -13,6 +13,8 @@ namespace hallq::display {
 
 // UI words in the three languages ("zh-CN", "zh-TW", "en").
 std::string ui_text(std::string_view key, std::string_view lang);
+// ui_text with its "{}" replaced by `value` ("{} 起取号" -> "14:00 起取号").
+std::string ui_text_with(std::string_view key, std::string_view lang, const std::string& value);
 
 // "约 14 分钟" / "約 14 分鐘" / "about 14 min"; "无需等候" when zero.
 std::string wait_text(std::int64_t seconds, std::string_view lang);
@@ -43,7 +45,8 @@ struct BoardService {
   std::string name;
   std::string second_name;  // the style's second language, or ""
   std::string waiting;      // "7"
-  std::string wait;         // "约 14 分钟"
+  std::string wait;         // "约 14 分钟"; or why no tickets now ("14:00 起取号"), when closed
+  bool closed = false;      // the hall issues no ticket for it now (drawn in the warning colour)
   friend bool operator==(const BoardService&, const BoardService&) = default;
 };
 
@@ -60,6 +63,7 @@ struct BoardView {
   friend bool operator==(const BoardView&, const BoardView&) = default;
 };
 
+// utc_offset_min is the clock's time zone until a snapshot says the hall's.
 BoardView board_view(const HallCopy& hall, const Style& style, TimeMs now, int utc_offset_min);
 
 struct StripView {
