@@ -820,6 +820,21 @@ std::string format_span(const OpeningSpan& span) {
   return format_clock(span.open_min) + "-" + format_clock(span.close_min);
 }
 
+std::string format_hours(const std::vector<OpeningSpan>& hours, std::string_view separator) {
+  std::string out;
+  for (const OpeningSpan& span : hours) {
+    if (!out.empty()) out += separator;
+    out += format_span(span);
+  }
+  return out;
+}
+
+int local_minute_of_day(int utc_offset_min, TimeMs t) {
+  constexpr TimeMs kMinute = 60'000, kDay = 24 * 60 * kMinute;
+  const TimeMs local = t + TimeMs(utc_offset_min) * kMinute;
+  return int((local % kDay + kDay) % kDay / kMinute);
+}
+
 bool open_at(const std::vector<OpeningSpan>& hours, int minute) {
   if (hours.empty()) return true;
   for (const OpeningSpan& span : hours)

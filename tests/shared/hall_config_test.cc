@@ -718,6 +718,16 @@ TEST(HallConfigHours, SpansParseFormatAndAdmitMinutes) {
                  Case{13 * 60 + 30, true}, Case{17 * 60 + 30, false}, Case{0, false}})
     EXPECT_EQ(open_at(hours, c.minute), c.open) << format_clock(c.minute);
   EXPECT_TRUE(open_at({}, 3 * 60)) << "no hours: all day";
+  EXPECT_EQ(format_hours(hours, ", "), "08:30-12:00, 13:30-17:30");
+  EXPECT_EQ(format_hours(hours, "、"), "08:30-12:00、13:30-17:30");
+  EXPECT_EQ(format_hours({}, ", "), "");
+  // 2026-11-26T16:00Z is midnight in Beijing; the minute wraps at the local day, not UTC's.
+  constexpr TimeMs kMidnightBeijing = 1795708800000;
+  EXPECT_EQ(local_minute_of_day(480, kMidnightBeijing), 0);
+  EXPECT_EQ(local_minute_of_day(480, kMidnightBeijing + 12 * 3600000 + 10 * 60000 + 59999), 12 * 60 + 10);
+  EXPECT_EQ(local_minute_of_day(480, kMidnightBeijing - 60000), 24 * 60 - 1);
+  EXPECT_EQ(local_minute_of_day(0, kMidnightBeijing), 16 * 60);
+  EXPECT_EQ(local_minute_of_day(-300, 0), 19 * 60) << "before the epoch's day in New York";
 }
 }  // namespace
 }  // namespace hallq

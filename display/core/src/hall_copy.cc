@@ -177,11 +177,7 @@ void HallCopy::apply_load(const ServiceLoad& l) {
   }
 }
 
-int HallCopy::hall_minute(TimeMs now) const {
-  constexpr TimeMs kMinute = 60000, kDay = 24 * 60 * kMinute;
-  const TimeMs local = hall_now(now) + TimeMs(utc_offset_min_.value_or(0)) * kMinute;
-  return int((local % kDay + kDay) % kDay / kMinute);
-}
+int HallCopy::hall_minute(TimeMs now) const { return local_minute_of_day(utc_offset_min_.value_or(0), hall_now(now)); }
 
 Issuing HallCopy::issuing(const ServiceInfo& s, TimeMs now) const {
   if (day_off()) return Issuing::day_off;

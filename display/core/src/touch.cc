@@ -356,9 +356,7 @@ TouchView KioskModel::view(const HallCopy& hall, const Style& style, int width, 
     // What the server would refuse is greyed, with why on the button, before anyone taps it.
     const Issuing issuing = hall.issuing(s, now);
     if (issuing == Issuing::outside_hours) {
-      std::string spans;
-      for (const OpeningSpan& h : s.hours) spans += (spans.empty() ? "" : lang_ == "en" ? ", " : "、") + format_span(h);
-      b.detail = ui_text("hours", lang_) + " " + spans;
+      b.detail = ui_text("hours", lang_) + " " + format_hours(s.hours, lang_ == "en" ? ", " : "、");
     } else if (issuing == Issuing::cap_reached) {
       b.detail = ui_text("all_taken", lang_);
     } else if (issuing == Issuing::day_off) {

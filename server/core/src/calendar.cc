@@ -49,9 +49,6 @@ std::int64_t local_days(const Rules& rules, TimeMs t) {
   return floor_div(t + rules.utc_offset_min * kMinuteMs, kDayMs);
 }
 
-int local_minute_of_day(const Rules& rules, TimeMs now) {
-  const std::int64_t local = now + rules.utc_offset_min * kMinuteMs;
-  return static_cast<int>((local - floor_div(local, kDayMs) * kDayMs) / kMinuteMs);
-}
+int local_minute_of_day(const Rules& rules, TimeMs now) { return hallq::local_minute_of_day(rules.utc_offset_min, now); }
 
 }  // namespace hallq::core

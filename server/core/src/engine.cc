@@ -275,8 +275,7 @@ struct Run {
     if (rules.enforce_opening_hours && !svc->hours.empty()) {
       const int minute = local_minute_of_day(rules, now);
       if (!open_at(svc->hours, minute)) {
-        std::string spans;
-        for (const OpeningSpan& span : svc->hours) spans += (spans.empty() ? "" : ", ") + format_span(span);
+        const std::string spans = format_hours(svc->hours, ", ");
         const std::string now_text = format_clock(minute);
         Error e = err(ErrorCode::service_closed,
                       "service " + c.service + " is open " + spans + " (it is " + now_text + " now)");

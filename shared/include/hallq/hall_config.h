@@ -59,9 +59,14 @@ struct ServiceConfig {
 std::optional<OpeningSpan> parse_span(std::string_view text);
 std::string format_span(const OpeningSpan& span);
 std::string format_clock(int minutes);  // minutes after local midnight as "HH:MM"
+// "08:30-12:00, 13:30-17:30": the spans joined by `separator`.
+std::string format_hours(const std::vector<OpeningSpan>& hours, std::string_view separator);
 // Whether a service with these hours (empty: all day) issues tickets at local minute `minute`.
 // The server refuses by it, and a kiosk greys a service's button by the same rule.
 bool open_at(const std::vector<OpeningSpan>& hours, int minute);
+// Minutes after local midnight at `t` (UTC ms) in a zone `utc_offset_min` from UTC: the minute
+// open_at() is asked about, by the server and by a kiosk alike.
+int local_minute_of_day(int utc_offset_min, TimeMs t);
 
 // The appointment slots of one day of `s`, in local minutes after midnight, in order; empty when
 // the service takes no appointments.
