@@ -11,6 +11,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include <deque>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <optional>
 
@@ -60,6 +62,51 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool owes_answer_ = false;        // counted in ctx_.answers_owed until the answer is written
 };
 
+class WebSocketSession;
+
+// A server-to-client WebSocket frame: one unfragmented text frame, unmasked as the server's
+// frames are, so the same bytes serve every client. WsShard builds one per event and shares it
+// among all its hall screens.
+std::shared_ptr<const std::string> text_frame(std::string_view payload);
+
+// The WebSocket stream's next layer. Reads go straight to the socket. A session writes its own
+// frames (text_frame, sent with non-blocking gather writes: a Beast write per message per screen
+// cost as much as the kernel's own work, docs/benchmarks.md). Beast still writes control frames
+// (pings, pongs, close) on its own, and those join the session's queue whole here, so they never
+// land in the middle of one of its frames.
+class SessionSocket {
+ public:
+  using socket_type = boost::asio::ip::tcp::socket;
+  using executor_type = socket_type::executor_type;
+  explicit SessionSocket(socket_type&& socket) : socket_(std::move(socket)) {}
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+  socket_type& next_layer() noexcept { return socket_; }
+  const socket_type& next_layer() const noexcept { return socket_; }
+
+  template <class MutableBuffers, class Token>
+  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    return socket_.async_read_some(buffers, std::forward<Token>(token));
+  }
+  // Takes the whole frame at once: Beast only writes control frames through here.
+  template <class ConstBuffers, class Token>
+  auto async_write_some(const ConstBuffers& buffers, Token&& token);
+
+ private:
+  friend class WebSocketSession;
+  template <class Handler>
+  friend void async_teardown(boost::beast::role_type role, SessionSocket& s, Handler&& handler);
+  socket_type socket_;
+  WebSocketSession* session_ = nullptr;  // the owner of the stream that owns this
+};
+
+// Beast's close ends with a teardown: after the session's queue has gone out, not before.
+template <class Handler>
+void async_teardown(boost::beast::role_type role, SessionSocket& s, Handler&& handler);
+inline void teardown(boost::beast::role_type role, SessionSocket& s, boost::beast::error_code& ec) {
+  boost::beast::websocket::teardown(role, s.next_layer(), ec);
+}
+
 class WebSocketSession : public Subscriber, public std::enable_shared_from_this<WebSocketSession> {
  public:
   // The socket must have been opened on shard.strand().
@@ -70,9 +117,12 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
 
  private:
   friend class WsShard;  // calls send() on the shard's strand
-  enum class Kind { reply, event, snapshot };
+  friend class SessionSocket;
+  template <class Handler>
+  friend void async_teardown(boost::beast::role_type role, SessionSocket& s, Handler&& handler);
+  enum class Kind { reply, event, snapshot, control };
   struct Outgoing {
-    std::shared_ptr<const std::string> message;
+    std::shared_ptr<const std::string> frame;  // the whole frame, header and payload
     Kind kind;
     bool answer = false;  // the result of a command: counted in ctx_.answers_owed until written
   };
@@ -80,31 +130,60 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   void read();
   void on_read(boost::beast::error_code ec, std::size_t);
   void handle(const std::string& text);
-  void send(std::shared_ptr<const std::string> message, Kind kind, bool answer = false);  // on the session strand
+  void send(std::string_view text, Kind kind, bool answer = false);  // on the session strand
+  void send_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer = false);
   void reply(nlohmann::json j, bool answer = false);                                      // on the session strand
   void error(ErrorCode code, std::string message);                 // {"type":"error",...}
   void resync();                                                   // behind: a snapshot replaces the backlog
   void forget_unsent_events();
-  void write_next();
-  void on_write(boost::beast::error_code ec, std::size_t);
+  bool send_control(std::string frame);  // Beast's own frames; false once the socket is broken
+  void flush();                          // writes what the socket takes now, waits for the rest
+  void sent(std::size_t bytes);          // bytes of the queue went out
   void drop(const char* why);                                // abrupt: for a stuck peer
   void close_after_sending(boost::beast::websocket::close_reason reason);  // polite
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<SessionSocket> ws_;
   WsShard& shard_;
   boost::beast::flat_buffer buffer_;
   Context& ctx_;
   boost::asio::steady_timer hello_timer_;
   std::optional<core::Actor> actor_;  // set by hello with a token
   std::string visitor_ticket_;        // set by hello with a ticket id (a visitor's phone)
-  std::deque<Outgoing> queue_;        // queue_.front() is being written while writing_
+  std::deque<Outgoing> queue_;        // unsent frames; the front may be partly sent
+  std::size_t front_sent_ = 0;        // bytes of queue_.front() already written
   std::size_t queued_bytes_ = 0;
   std::size_t answers_owed_ = 0;   // command results not yet written
-  bool writing_ = false;
+  bool waiting_ = false;           // for the socket to take more bytes
+  bool flushing_ = false;          // flush() is on the stack
+  bool broken_ = false;            // a write failed or the socket was dropped: nothing more goes out
   bool awaiting_snapshot_ = false;  // events until it arrives are in it
-  std::chrono::steady_clock::time_point write_started_;
+  std::chrono::steady_clock::time_point wait_started_;
   bool closed_ = false;
   std::optional<boost::beast::websocket::close_reason> close_after_;
+  std::function<void()> teardown_;  // Beast's teardown, waiting for the queue to go out
 };
+
+template <class ConstBuffers, class Token>
+auto SessionSocket::async_write_some(const ConstBuffers& buffers, Token&& token) {
+  return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+      [this](auto handler, const ConstBuffers& buffers) {
+        std::string frame(boost::asio::buffer_size(buffers), '\0');
+        boost::asio::buffer_copy(boost::asio::buffer(frame), buffers);
+        const std::size_t n = frame.size();
+        boost::system::error_code ec;
+        if (!session_->send_control(std::move(frame))) ec = boost::asio::error::broken_pipe;
+        boost::asio::post(socket_.get_executor(), boost::beast::bind_front_handler(std::move(handler), ec, ec ? 0 : n));
+      },
+      token, buffers);
+}
+
+template <class Handler>
+void async_teardown(boost::beast::role_type role, SessionSocket& s, Handler&& handler) {
+  // std::function wants a copyable callable; Beast's handlers move only.
+  auto h = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+  WebSocketSession& session = *s.session_;
+  session.teardown_ = [&s, role, h] { boost::beast::websocket::async_teardown(role, s.socket_, std::move(*h)); };
+  session.flush();
+}
 
 }  // namespace hallq::net

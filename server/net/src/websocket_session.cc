@@ -1,6 +1,10 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
 #include <set>
 #include <utility>
 
@@ -18,6 +22,7 @@ using nlohmann::json;
 
 WebSocketSession::WebSocketSession(asio::ip::tcp::socket&& socket, WsShard& shard, Context& ctx)
     : ws_(std::move(socket)), shard_(shard), ctx_(ctx), hello_timer_(ws_.get_executor()) {
+  ws_.next_layer().session_ = this;
   ctx_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -54,10 +59,9 @@ WebSocketSession::~WebSocketSession() {
 }
 
 void WebSocketSession::run(HttpRequest request) {
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts take over
   if (ctx_.options.ws_send_buffer > 0) {
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().set_option(
+    beast::get_lowest_layer(ws_).set_option(
         asio::socket_base::send_buffer_size(ctx_.options.ws_send_buffer), ignored);
   }
   websocket::stream_base::timeout t{};
@@ -100,7 +104,7 @@ void WebSocketSession::on_read(beast::error_code ec, std::size_t) {
 }
 
 void WebSocketSession::reply(json j, bool answer) {
-  send(std::make_shared<const std::string>(j.dump()), Kind::reply, answer);
+  send(j.dump(), Kind::reply, answer);
 }
 
 void WebSocketSession::error(ErrorCode code, std::string message) {
@@ -220,7 +224,7 @@ void WebSocketSession::handle(const std::string& text) {
     ctx_.answers_owed.fetch_add(1, std::memory_order_relaxed);
     ctx_.hall->submit(std::move(*command), *actor_, [self = shared_from_this(), request_id](Reply r) {
       asio::post(self->ws_.get_executor(), [self, request_id, r = std::move(r)] {
-        self->send(std::make_shared<const std::string>(result_message(request_id, r)), Kind::reply, true);
+        self->send(result_message(request_id, r), Kind::reply, true);
       });
     });
     return;
@@ -243,19 +247,48 @@ void WsShard::deliver(std::shared_ptr<WebSocketSession> session, std::shared_ptr
   if (post) asio::post(strand_, [this] { drain(); });
 }
 
+std::shared_ptr<const std::string> text_frame(std::string_view payload) {
+  auto frame = std::make_shared<std::string>();
+  const std::uint64_t n = payload.size();
+  frame->reserve(payload.size() + 10);
+  frame->push_back(char(0x81));  // FIN, text
+  if (n < 126) {
+    frame->push_back(char(n));
+  } else if (n <= 0xffff) {
+    frame->push_back(char(126));
+    for (int shift = 8; shift >= 0; shift -= 8) frame->push_back(char((n >> shift) & 0xff));
+  } else {
+    frame->push_back(char(127));
+    for (int shift = 56; shift >= 0; shift -= 8) frame->push_back(char((n >> shift) & 0xff));
+  }
+  frame->append(payload);
+  return frame;
+}
+
 void WsShard::drain() {
   {
     std::lock_guard lock(mu_);
     draining_.swap(pending_);
     posted_ = false;
   }
-  for (Delivery& d : draining_)
-    d.session->send(std::move(d.message), d.is_snapshot ? WebSocketSession::Kind::snapshot : WebSocketSession::Kind::event);
+  // An event comes to every screen of the shard in a row: frame it once for all of them.
+  std::shared_ptr<const std::string> message, frame;
+  for (Delivery& d : draining_) {
+    if (d.message != message) {
+      message = d.message;
+      frame = text_frame(*message);
+    }
+    d.session->send_frame(frame, d.is_snapshot ? WebSocketSession::Kind::snapshot : WebSocketSession::Kind::event);
+  }
   draining_.clear();
 }
 
-void WebSocketSession::send(std::shared_ptr<const std::string> message, Kind kind, bool answer) {
-  if (closed_ || close_after_) return;  // an unsent answer stays owed until the destructor
+void WebSocketSession::send(std::string_view text, Kind kind, bool answer) {
+  send_frame(text_frame(text), kind, answer);
+}
+
+void WebSocketSession::send_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer) {
+  if (closed_ || close_after_ || broken_) return;  // an unsent answer stays owed until the destructor
   if (kind == Kind::snapshot) {
     // A snapshot supersedes every unsent event and snapshot (their seqs are all older);
     // replies to this client's own commands stay.
@@ -264,19 +297,26 @@ void WebSocketSession::send(std::shared_ptr<const std::string> message, Kind kin
   } else if (kind == Kind::event) {
     if (awaiting_snapshot_) return;  // the snapshot on its way already includes this event
     if (queue_.size() >= ctx_.options.ws_queue_messages ||
-        queued_bytes_ + message->size() > ctx_.options.ws_queue_bytes)
+        queued_bytes_ + frame->size() > ctx_.options.ws_queue_bytes)
       return resync();
   }
-  queued_bytes_ += message->size();
-  queue_.push_back(Outgoing{std::move(message), kind, answer});
-  if (!writing_) write_next();
+  queued_bytes_ += frame->size();
+  queue_.push_back(Outgoing{std::move(frame), kind, answer});
+  flush();
 }
 
+bool WebSocketSession::send_control(std::string frame) {
+  if (broken_) return false;
+  queued_bytes_ += frame.size();
+  queue_.push_back(Outgoing{std::make_shared<const std::string>(std::move(frame)), Kind::control});
+  flush();
+  return true;
+}
 // A burst (a day rollover expiring hundreds of tickets, a flood of kiosks) outran this client.
 // Rather than close it, and have a whole hall of screens reconnect at once, drop its backlog and
 // send one fresh snapshot. Only a client whose socket has stopped taking bytes is closed.
 void WebSocketSession::resync() {
-  if (writing_ && std::chrono::steady_clock::now() - write_started_ > ctx_.options.ws_stall_timeout) {
+  if (waiting_ && std::chrono::steady_clock::now() - wait_started_ > ctx_.options.ws_stall_timeout) {
     ctx_.metrics.ws_closed_slow.fetch_add(1, std::memory_order_relaxed);
     return drop("client stopped reading");
   }
@@ -291,11 +331,11 @@ void WebSocketSession::resync() {
 }
 
 void WebSocketSession::forget_unsent_events() {
-  auto first = queue_.begin() + (writing_ ? 1 : 0);
+  auto first = queue_.begin() + (front_sent_ > 0 ? 1 : 0);  // a frame half sent must be finished
   for (auto it = first; it != queue_.end();) {
-    if (it->kind != Kind::reply) {
+    if (it->kind == Kind::event || it->kind == Kind::snapshot) {
       if (it->kind == Kind::snapshot) ctx_.metrics.ws_snapshots_replaced.fetch_add(1, std::memory_order_relaxed);
-      queued_bytes_ -= it->message->size();
+      queued_bytes_ -= it->frame->size();
       it = queue_.erase(it);
     } else {
       ++it;
@@ -303,54 +343,95 @@ void WebSocketSession::forget_unsent_events() {
   }
 }
 
-void WebSocketSession::write_next() {
-  if (closed_) return;
-  if (queue_.empty()) {
-    if (close_after_) {
-      closed_ = true;
-      ws_.async_close(*close_after_, [self = shared_from_this()](beast::error_code) {});
-    }
+// Writes straight from the strand with non-blocking gather writes: most of the time the socket
+// takes the whole queue at once and no handler runs at all. Only a full socket waits.
+void WebSocketSession::flush() {
+  if (broken_) {
+    if (teardown_) std::exchange(teardown_, nullptr)();  // Beast finds the socket closed and ends
     return;
   }
-  writing_ = true;
-  write_started_ = std::chrono::steady_clock::now();
-  ws_.text(true);
-  ws_.async_write(asio::buffer(*queue_.front().message),
-                  [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_write(ec, n); });
+  if (flushing_ || waiting_) return;
+  flushing_ = true;
+  auto& socket = ws_.next_layer().next_layer();
+  while (!queue_.empty()) {
+    constexpr std::size_t kMaxFrames = 64;  // per write; the kernel takes up to IOV_MAX (1,024)
+    iovec iov[kMaxFrames];
+    std::size_t count = 0, offered = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && count < kMaxFrames; ++it, ++count) {
+      const std::size_t skip = count == 0 ? front_sent_ : 0;
+      iov[count].iov_base = const_cast<char*>(it->frame->data() + skip);
+      iov[count].iov_len = it->frame->size() - skip;
+      offered += iov[count].iov_len;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(socket.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      flushing_ = false;
+      return drop("write failed");
+    }
+    if (n > 0) sent(std::size_t(n));
+    if (n < 0 || std::size_t(n) < offered) {  // the socket is full: the rest when it has room
+      waiting_ = true;
+      wait_started_ = std::chrono::steady_clock::now();
+      socket.async_wait(asio::socket_base::wait_write, [self = shared_from_this()](beast::error_code ec) {
+        self->waiting_ = false;
+        if (ec) return self->drop("write failed");
+        self->flush();
+      });
+      flushing_ = false;
+      return;
+    }
+  }
+  flushing_ = false;
+  // Everything is out: Beast's close may finish now, or ours begin.
+  if (teardown_) return std::exchange(teardown_, nullptr)();
+  if (close_after_ && !closed_) {
+    closed_ = true;
+    ws_.async_close(*close_after_, [self = shared_from_this()](beast::error_code) {});
+  }
 }
 
-void WebSocketSession::on_write(beast::error_code ec, std::size_t) {
-  writing_ = false;
-  if (ec) {
-    closed_ = true;
-    return;
+void WebSocketSession::sent(std::size_t bytes) {
+  while (bytes > 0) {
+    Outgoing& front = queue_.front();
+    const std::size_t left = front.frame->size() - front_sent_;
+    if (bytes < left) {
+      front_sent_ += bytes;
+      return;
+    }
+    bytes -= left;
+    front_sent_ = 0;
+    if (front.kind != Kind::control) ctx_.metrics.ws_messages_sent.fetch_add(1, std::memory_order_relaxed);
+    if (front.answer) {
+      --answers_owed_;
+      ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
+    }
+    queued_bytes_ -= front.frame->size();
+    queue_.pop_front();
   }
-  ctx_.metrics.ws_messages_sent.fetch_add(1, std::memory_order_relaxed);
-  if (queue_.front().answer) {
-    --answers_owed_;
-    ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
-  }
-  queued_bytes_ -= queue_.front().message->size();
-  queue_.pop_front();
-  write_next();
 }
 
 void WebSocketSession::close_after_sending(websocket::close_reason reason) {
   if (closed_ || close_after_) return;
   hello_timer_.cancel();
   close_after_ = std::move(reason);
-  if (!writing_) write_next();
+  flush();
 }
 
 void WebSocketSession::drop(const char* why) {
-  if (closed_) return;
+  if (broken_) return;
+  broken_ = true;
   closed_ = true;
   hello_timer_.cancel();
   // Closing the socket cancels a write stuck on a client that stopped reading, which a polite
-  // close handshake would wait behind.
+  // close handshake would wait behind. It also ends Beast's pending read.
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  beast::get_lowest_layer(ws_).close();
+  beast::get_lowest_layer(ws_).shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(ws_).close(ignored);
+  flush();  // a teardown waiting for the queue runs now, on the closed socket
   (void)why;
 }
 
