@@ -1,14 +1,16 @@
 #include "displays.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <random>
 #include <thread>
 #include <unordered_map>
 
@@ -17,32 +19,55 @@
 
 namespace hallq::bench {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
-using namespace std::chrono_literals;
-
 namespace {
-constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kChecked = 20;  // events of the first display checked by a full parse
+constexpr std::size_t kChecked = 20;            // events of the first display checked by a full parse
+constexpr double kHandshakeSeconds = 30;        // connect to snapshot, or the display failed
+constexpr std::uint64_t kMessageMax = 64u << 20;  // a frame longer than this is an error
+constexpr std::size_t kHeaderMax = 16 * 1024;   // the HTTP answer to the upgrade
+constexpr std::size_t kReadChunk = 256 * 1024;  // one recv() per wake-up takes up to this
 
 enum State : std::uint8_t { kConnecting, kLive, kFailed, kClosed };
+// Where a display is on its way to live: the TCP connect, the HTTP upgrade, then frames.
+enum class Step : std::uint8_t { connect, upgrade, snapshot, live, done };
 
 struct Display {
   std::atomic<std::uint32_t> calls{0};  // ticket_called events received
   std::atomic<std::uint8_t> state{kConnecting};
   // Only the shard's thread touches these.
+  int fd = -1;
+  Step step = Step::connect;
+  double started_s = 0;
+  std::string partial;  // bytes of a frame (or of the HTTP answer) not yet complete
   std::uint32_t gaps = 0;
   std::uint32_t snapshots = 0;
   std::uint64_t last_seq = 0;
 };
+
+// A client frame: FIN, the opcode, and the payload masked with a fresh key (RFC 6455 5.3).
+std::string client_frame(std::uint8_t opcode, std::string_view payload, std::mt19937& random) {
+  std::string f;
+  f.push_back(char(0x80 | opcode));
+  const std::size_t n = payload.size();
+  if (n < 126) {
+    f.push_back(char(0x80 | n));
+  } else {  // hellos and pongs are small; 16 bits is plenty
+    f.push_back(char(0x80 | 126));
+    f.push_back(char((n >> 8) & 0xff));
+    f.push_back(char(n & 0xff));
+  }
+  const std::uint32_t key = random();
+  char mask[4];
+  std::memcpy(mask, &key, 4);
+  f.append(mask, 4);
+  for (std::size_t i = 0; i < n; ++i) f.push_back(char(payload[i] ^ mask[i % 4]));
+  return f;
+}
 }  // namespace
 
 struct DisplayFleet::Shard {
-  // Declared before io so that they outlive it: destroying io destroys the display coroutines.
   const DisplayFleetOptions& options;
   std::atomic<int>& in_handshake;  // over all shards
+  const std::atomic<bool>& stopping;
   std::vector<std::size_t> ids;    // fleet-wide display numbers (for messages)
   std::unique_ptr<Display[]> displays;
   // Used on the shard's thread only.
@@ -56,11 +81,21 @@ struct DisplayFleet::Shard {
   std::size_t mismatches = 0;
   bool check_parse = false;  // this shard's first display checks the scanner
   std::atomic<std::size_t> live_count{0}, failed_count{0}, closed_count{0};
+  std::size_t handshaking = 0;  // this shard's displays between connect and snapshot
+  std::mt19937 random{std::random_device{}()};
+  std::string upgrade_request;
+  std::string hello;
 
-  asio::io_context io{1};
+  int epoll = -1;
   std::thread thread;
 
-  Shard(const DisplayFleetOptions& o, std::atomic<int>& h) : options(o), in_handshake(h) {}
+  Shard(const DisplayFleetOptions& o, std::atomic<int>& h, const std::atomic<bool>& s)
+      : options(o), in_handshake(h), stopping(s) {}
+  ~Shard() {
+    for (std::size_t k = 0; k < ids.size(); ++k)
+      if (displays[k].fd >= 0) ::close(displays[k].fd);
+    if (epoll >= 0) ::close(epoll);
+  }
 
   void error(const std::string& what) { ++errors[what]; }
 
@@ -115,87 +150,224 @@ struct DisplayFleet::Shard {
     }
   }
 
-  asio::awaitable<void> run_display(std::size_t k) {
-    Display& d = displays[k];
-    websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
-    beast::flat_buffer buffer;
-    bool handshaking = true;
-    auto fail = [&](const char* step, const beast::error_code& ec) {
-      error(std::string(step) + ": " + ec.message());
+  // The display is done with: a failure before it was live, or a close after.
+  void finish(Display& d, const std::string& why) {
+    error(why);
+    if (d.step == Step::live) {
+      d.state.store(kClosed);
+      --live_count;
+      ++closed_count;
+    } else {
       d.state.store(kFailed);
       ++failed_count;
-      if (handshaking) --in_handshake;
-    };
-
-    auto& tcp_layer = beast::get_lowest_layer(ws);
-    tcp_layer.expires_after(30s);
-    if (auto [ec] = co_await tcp_layer.async_connect(options.server, kUse); ec) co_return fail("connect", ec);
-    tcp_layer.expires_never();
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-    ws.read_message_max(64u << 20);
-    ws.text(true);
-    std::string host = options.server.address().to_string() + ":" + std::to_string(options.server.port());
-    if (auto [ec] = co_await ws.async_handshake(host, "/ws", kUse); ec) co_return fail("handshake", ec);
-    std::string hello = R"({"type":"hello","token":")" + options.token + R"("})";
-    if (auto [ec, n] = co_await ws.async_write(asio::buffer(hello), kUse); ec) co_return fail("hello", ec);
-    for (;;) {  // welcome, then the snapshot
-      auto [ec, n] = co_await ws.async_read(buffer, kUse);
-      if (ec) co_return fail("waiting for the snapshot", ec);
-      std::string_view m(static_cast<const char*>(buffer.data().data()), buffer.size());
-      if (find(m, R"("type":"error")") != std::string_view::npos) {
-        error("refused: " + std::string(string_field(m, "message")));
-        d.state.store(kFailed);
-        ++failed_count;
-        --in_handshake;
-        co_return;
-      }
-      bool snapshot = find(m, R"("type":"snapshot")") != std::string_view::npos;
-      if (snapshot) on_message(d, m, now_s(), k == 0);
-      buffer.consume(buffer.size());
-      if (snapshot) break;
+      --handshaking;
+      --in_handshake;
     }
-    // The snapshot is tens of kilobytes; events are one or two. Keep ten thousand buffers small.
-    buffer.shrink_to_fit();
-    handshaking = false;
-    --in_handshake;
-    d.state.store(kLive);
-    ++live_count;
+    d.step = Step::done;
+    if (d.fd >= 0) ::close(d.fd);  // also leaves the epoll set
+    d.fd = -1;
+    std::string().swap(d.partial);
+  }
 
-    for (;;) {
-      auto [ec, n] = co_await ws.async_read(buffer, kUse);
-      double at = now_s();
-      if (ec) {
-        error(ec == websocket::error::closed ? "closed by the server: " + std::to_string(ws.reason().code) + " " +
-                                                   std::string(ws.reason().reason.data(), ws.reason().reason.size())
-                                             : "read: " + ec.message());
-        d.state.store(kClosed);
-        --live_count;
-        ++closed_count;
-        co_return;
-      }
-      on_message(d, std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()), at, k == 0);
-      buffer.consume(buffer.size());
+  bool send_all(Display& d, const std::string& bytes, const char* step) {
+    // Small writes (the upgrade, a hello, a pong) on a socket that is not backed up.
+    ssize_t n = ::send(d.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n == ssize_t(bytes.size())) return true;
+    finish(d, std::string(step) + ": " + (n < 0 ? std::strerror(errno) : "short write"));
+    return false;
+  }
+
+  void connect(std::size_t k) {
+    Display& d = displays[k];
+    d.started_s = now_s();
+    ++handshaking;
+    ++in_handshake;
+    d.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d.fd < 0) return finish(d, std::string("connect: ") + std::strerror(errno));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(options.server.port());
+    addr.sin_addr.s_addr = htonl(options.server.address().to_v4().to_uint());
+    if (::connect(d.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS)
+      return finish(d, std::string("connect: ") + std::strerror(errno));
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;
+    ev.data.u64 = k;
+    ::epoll_ctl(epoll, EPOLL_CTL_ADD, d.fd, &ev);
+  }
+
+  void on_connected(std::size_t k) {
+    Display& d = displays[k];
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(d.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return finish(d, std::string("connect: ") + std::strerror(err));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = k;
+    ::epoll_ctl(epoll, EPOLL_CTL_MOD, d.fd, &ev);
+    d.step = Step::upgrade;
+    send_all(d, upgrade_request, "handshake");
+  }
+
+  // The server's answer to the upgrade; the hello goes once it says 101 (a client sends nothing
+  // before that, RFC 6455 4.1).
+  void on_upgrade_bytes(Display& d, double at) {
+    std::size_t end = d.partial.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      if (d.partial.size() > kHeaderMax) finish(d, "handshake: no end to the HTTP answer");
+      return;
+    }
+    std::string_view status(d.partial.data(), d.partial.find("\r\n"));
+    if (!status.starts_with("HTTP/1.1 101")) return finish(d, "handshake: " + std::string(status));
+    d.partial.erase(0, end + 4);
+    d.step = Step::snapshot;
+    if (!send_all(d, hello, "hello")) return;
+    if (!d.partial.empty()) {
+      std::string rest = std::move(d.partial);
+      d.partial.clear();
+      frames(d, rest, at);
     }
   }
 
-  asio::awaitable<void> launch() {
-    asio::steady_timer pause(io);
-    const int limit = int(std::max<std::size_t>(1, options.connect_concurrency));
-    for (std::size_t k = 0; k < ids.size(); ++k) {
-      while (in_handshake.load() >= limit) {
-        pause.expires_after(2ms);
-        co_await pause.async_wait(kUse);
+  void on_text(Display& d, std::string_view m, double at) {
+    const bool first_display = &d == &displays[0];
+    if (d.step == Step::live) return on_message(d, m, at, first_display);
+    // Before the snapshot: the welcome, an error, or the snapshot itself.
+    if (find(m, R"("type":"error")") != std::string_view::npos)
+      return finish(d, "refused: " + std::string(string_field(m, "message")));
+    if (find(m, R"("type":"snapshot")") == std::string_view::npos) return;
+    on_message(d, m, at, first_display);
+    d.step = Step::live;
+    --handshaking;
+    --in_handshake;
+    d.state.store(kLive);
+    ++live_count;
+  }
+
+  // Whole frames out of `data`; an unfinished one waits in d.partial. HallQ's frames are
+  // unmasked and never fragmented; anything else ends the display with the reason.
+  void frames(Display& d, std::string_view data, double at) {
+    std::size_t pos = 0;
+    while (d.step != Step::done) {
+      const std::size_t left = data.size() - pos;
+      if (left < 2) break;
+      const auto b0 = std::uint8_t(data[pos]), b1 = std::uint8_t(data[pos + 1]);
+      std::size_t header = 2;
+      std::uint64_t length = b1 & 0x7f;
+      if (length >= 126) {
+        const std::size_t width = length == 126 ? 2 : 8;
+        if (left < 2 + width) break;
+        length = 0;
+        for (std::size_t i = 0; i < width; ++i) length = (length << 8) | std::uint8_t(data[pos + 2 + i]);
+        header += width;
       }
-      ++in_handshake;
-      asio::co_spawn(io, run_display(k), [this](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-          error(std::string("exception: ") + x.what());
-        }
-      });
+      if ((b1 & 0x80) != 0) return finish(d, "read: a masked frame from the server");
+      if (length > kMessageMax) return finish(d, "read: a frame over 64 MiB");
+      if (left < header + length) break;
+      std::string_view payload = data.substr(pos + header, std::size_t(length));
+      pos += header + std::size_t(length);
+      const int opcode = b0 & 0x0f;
+      if ((b0 & 0x80) == 0 || opcode == 0x0 || opcode == 0x2) return finish(d, "read: a fragmented or binary message");
+      if (opcode == 0x1) {
+        on_text(d, payload, at);
+      } else if (opcode == 0x9) {  // the server's keep-alive ping
+        send_all(d, client_frame(0xA, payload, random), "pong");
+      } else if (opcode == 0x8) {
+        const int code = payload.size() >= 2 ? (std::uint8_t(payload[0]) << 8) | std::uint8_t(payload[1]) : 1005;
+        std::string reason(payload.size() > 2 ? payload.substr(2) : std::string_view());
+        return finish(d, "closed by the server: " + std::to_string(code) + " " + reason);
+      }
     }
+    if (d.step == Step::done) return;
+    d.partial.assign(data.substr(pos));
+  }
+
+  void on_readable(std::size_t k, std::vector<char>& chunk) {
+    Display& d = displays[k];
+    for (;;) {
+      ssize_t n = ::recv(d.fd, chunk.data(), chunk.size(), 0);
+      const double at = now_s();
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const std::string why = n == 0 ? "end of stream" : std::strerror(errno);
+        return finish(d, (d.step == Step::live ? "read: " : d.step == Step::upgrade ? "handshake: " : "waiting for the snapshot: ") + why);
+      }
+      std::string_view got(chunk.data(), std::size_t(n));
+      if (d.step == Step::upgrade) {
+        d.partial.append(got);
+        on_upgrade_bytes(d, at);
+      } else if (d.partial.empty()) {
+        frames(d, got, at);
+      } else {
+        d.partial.append(got);
+        std::string joined = std::move(d.partial);
+        d.partial.clear();
+        frames(d, joined, at);
+      }
+      // A full chunk may have left more behind; otherwise wait for the next wake-up rather than
+      // pay for a recv() that only says "nothing yet".
+      if (std::size_t(n) < chunk.size() || d.step == Step::done) return;
+    }
+  }
+
+  void time_out_handshakes() {
+    const double now = now_s();
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      Display& d = displays[k];
+      if (d.step != Step::live && d.step != Step::done && d.fd >= 0 && d.started_s > 0 && now - d.started_s > kHandshakeSeconds)
+        finish(d, d.step == Step::connect ? "connect: timed out" : d.step == Step::upgrade ? "handshake: timed out"
+                                                                                         : "waiting for the snapshot: timed out");
+    }
+  }
+
+  void run() {
+    const std::string host = options.server.address().to_string() + ":" + std::to_string(options.server.port());
+    std::string key(16, '\0');
+    for (char& c : key) c = char(random());
+    upgrade_request = "GET /ws HTTP/1.1\r\nHost: " + host +
+                      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Key: " + base64(key) + "\r\n\r\n";
+    hello = client_frame(0x1, R"({"type":"hello","token":")" + options.token + R"("})", random);
+    const int limit = int(std::max<std::size_t>(1, options.connect_concurrency));
+    std::vector<char> chunk(kReadChunk);
+    std::vector<epoll_event> ready(512);
+    std::size_t next = 0;
+    double last_timeout_check = now_s();
+    while (!stopping.load(std::memory_order_relaxed)) {
+      while (next < ids.size() && in_handshake.load() < limit) connect(next++);
+      const int n = ::epoll_wait(epoll, ready.data(), int(ready.size()), next < ids.size() || handshaking ? 2 : 50);
+      for (int i = 0; i < n; ++i) {
+        const std::size_t k = ready[std::size_t(i)].data.u64;
+        Display& d = displays[k];
+        if (d.step == Step::done) continue;
+        if (d.step == Step::connect) {
+          on_connected(k);
+          continue;
+        }
+        on_readable(k, chunk);
+      }
+      if (handshaking > 0 && now_s() - last_timeout_check > 1) {
+        last_timeout_check = now_s();
+        time_out_handshakes();
+      }
+    }
+  }
+
+  static std::string base64(std::string_view in) {
+    static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+      std::uint32_t v = std::uint8_t(in[i]) << 16;
+      if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
+      if (i + 2 < in.size()) v |= std::uint8_t(in[i + 2]);
+      out.push_back(kDigits[(v >> 18) & 63]);
+      out.push_back(kDigits[(v >> 12) & 63]);
+      out.push_back(i + 1 < in.size() ? kDigits[(v >> 6) & 63] : '=');
+      out.push_back(i + 2 < in.size() ? kDigits[v & 63] : '=');
+    }
+    return out;
   }
 };
 
@@ -206,18 +378,20 @@ DisplayFleet::~DisplayFleet() { stop(); }
 void DisplayFleet::start() {
   const int n = std::max(1, options_.threads);
   for (int s = 0; s < n; ++s) {
-    auto shard = std::make_unique<Shard>(options_, in_handshake_);
+    auto shard = std::make_unique<Shard>(options_, in_handshake_, stopping_);
     for (std::size_t i = std::size_t(s); i < options_.count; i += std::size_t(n)) shard->ids.push_back(i);
     shard->displays = std::make_unique<Display[]>(shard->ids.size());
     shard->check_parse = s == 0;
+    shard->epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    if (shard->epoll < 0) {
+      std::fprintf(stderr, "hallq-bench: epoll_create1: %s\n", std::strerror(errno));
+      std::exit(1);
+    }
     shards_.push_back(std::move(shard));
   }
   for (auto& shard : shards_) {
     Shard* s = shard.get();
-    asio::co_spawn(s->io, s->launch(), [s](std::exception_ptr e) {
-      if (e) s->error("launcher failed");
-    });
-    s->thread = std::thread([s] { s->io.run(); });
+    s->thread = std::thread([s] { s->run(); });
   }
 }
 
@@ -248,7 +422,7 @@ std::size_t DisplayFleet::caught_up(std::uint32_t calls) const {
 void DisplayFleet::stop() {
   if (stopped_) return;
   stopped_ = true;
-  for (auto& s : shards_) s->io.stop();
+  stopping_ = true;
   for (auto& s : shards_)
     if (s->thread.joinable()) s->thread.join();
 }

@@ -1,10 +1,15 @@
 // Many hall displays in one process: WebSocket clients that say hello with a display token,
-// wait for the snapshot and then read events, noting when each ticket_called arrived. A display
-// costs a socket, a Beast stream and a small buffer (about 10 KB), so 10,000 fit easily.
+// wait for the snapshot and then read events, noting when each ticket_called arrived.
 //
-// Threads: the fleet runs its own io_context threads (shards; a display lives on one). start(),
+// The displays are plain non-blocking sockets on an epoll loop per thread, with the WebSocket
+// handshake and framing done here, not Beast streams on coroutines. The bench shares the two
+// cores with the server it measures, and a Beast read per message per display cost it about as
+// much CPU as the server spent sending (docs/benchmarks.md, "A leaner bench"). A display costs a
+// socket and the bytes of a frame it has not finished reading, so 10,000 fit easily.
+//
+// Threads: the fleet runs its own threads (shards; a display lives on one). start(),
 // progress(), caught_up() and stop() may be called from any one other thread; the results
-// (delivery(), summary()) only after stop().
+// (delivery(), summary()) only after stop(). Linux only (epoll).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -81,6 +86,7 @@ class DisplayFleet {
  private:
   struct Shard;
   DisplayFleetOptions options_;
+  std::atomic<bool> stopping_{false};
   std::atomic<int> in_handshake_{0};  // handshakes in progress, over all shards
   std::vector<std::unique_ptr<Shard>> shards_;
   bool stopped_ = false;
