@@ -216,7 +216,7 @@ void Hall::subscribe(std::weak_ptr<Subscriber> subscriber, bool with_tickets, bo
       auto s = subscriber.lock();
       if (!s) return;
       subscribers_[s.get()] = Subscription{subscriber, with_tickets, with_followups};
-      s->deliver(message, true);
+      s->deliver(message, Push::snapshot);
     });
   });
 }
@@ -226,16 +226,17 @@ void Hall::broadcast(const storage::Batch& durable) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     const std::shared_ptr<const std::string>& message = durable.rendered[i].event;
+    const Push push = e.type == EventType::ticket_called || e.type == EventType::ticket_recalled ? Push::now : Push::update;
     if (e.appointment) {
       json j = to_json(e);
       // An appointment's code checks it in: a secret between the booker and the kiosk. Hall
       // screens get the record without it.
       j["appointment"].erase("code");
-      fan_out(message, std::make_shared<const std::string>(j.dump()));
+      fan_out(message, push, std::make_shared<const std::string>(j.dump()));
       continue;
     }
     if (e.type != EventType::followup_opened && e.type != EventType::followup_updated) {
-      fan_out(message);
+      fan_out(message, push);
       continue;
     }
     // A follow-up names the clerk and holds the manager's notes: not for hall screens or
@@ -243,7 +244,7 @@ void Hall::broadcast(const storage::Batch& durable) {
     json j = to_json(e);
     j.erase("followup");
     j.erase("actor");
-    fan_out(message, std::make_shared<const std::string>(j.dump()));
+    fan_out(message, push, std::make_shared<const std::string>(j.dump()));
   }
   if (!visitors_.empty()) update_visitors(events);
 }
@@ -268,7 +269,7 @@ void Hall::watch_ticket(std::weak_ptr<Subscriber> subscriber, std::string ticket
       auto s = subscriber.lock();
       if (!s) return;
       visitors_.emplace(ticket_id, Visitor{subscriber, *message});
-      s->deliver(message, true);
+      s->deliver(message, Push::snapshot);
     });
   });
 }
@@ -295,18 +296,18 @@ void Hall::update_visitors(const std::vector<Event>& events) {
     if (windows_changed || services.count(t->service)) {
       if (auto m = ticket_view_message(it->first); m && *m != it->second.last) {
         it->second.last = *m;
-        s->deliver(m, true);
+        s->deliver(m, Push::snapshot);
       }
     }
     ++it;
   }
 }
 
-void Hall::fan_out(const std::shared_ptr<const std::string>& message,
+void Hall::fan_out(const std::shared_ptr<const std::string>& message, Push push,
                    const std::shared_ptr<const std::string>& redacted) {
   for (auto it = subscribers_.begin(); it != subscribers_.end();) {
     if (auto s = it->second.subscriber.lock()) {
-      s->deliver(redacted && !it->second.with_followups ? redacted : message, false);
+      s->deliver(redacted && !it->second.with_followups ? redacted : message, push);
       ++it;
     } else {
       it = subscribers_.erase(it);
@@ -341,7 +342,7 @@ void Hall::reprint(std::string ticket_id, core::Actor actor, std::string request
     std::string number = t->number;
     // After the barrier: the ticket being reprinted is durable.
     pipeline_->push(std::nullopt, [this, message, number, done = std::move(done)](const storage::Batch*) {
-      fan_out(message);
+      fan_out(message, Push::now);  // the printer prints it at once
       done(json_reply(202, json{{"status", "sent"}, {"number", number}}));
     });
   });
@@ -366,7 +367,7 @@ void Hall::push_device(const std::string& id) {
   const DeviceConfig* d = config_->device(id);
   if (!d) return;
   const DeviceState& s = devices_[id];
-  fan_out(std::make_shared<const std::string>(device_json(*d, s.connections, s.status, s.detail, s.since).dump()));
+  fan_out(std::make_shared<const std::string>(device_json(*d, s.connections, s.status, s.detail, s.since).dump()), Push::update);
 }
 
 void Hall::device_connected(const std::string& id, bool connected) {
@@ -452,7 +453,7 @@ void Hall::reconfigure(std::shared_ptr<const HallConfig> config, std::function<S
           it = subscribers_.erase(it);
           continue;
         }
-        s->deliver(messages[it->second.with_followups ? 2 : it->second.with_tickets ? 1 : 0], true);
+        s->deliver(messages[it->second.with_followups ? 2 : it->second.with_tickets ? 1 : 0], Push::snapshot);
         ++it;
       }
       for (auto it = visitors_.begin(); it != visitors_.end();) {
@@ -464,7 +465,7 @@ void Hall::reconfigure(std::shared_ptr<const HallConfig> config, std::function<S
         }
         if (*m != it->second.last) {
           it->second.last = *m;
-          s->deliver(m, true);
+          s->deliver(m, Push::snapshot);
         }
         ++it;
       }

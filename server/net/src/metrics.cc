@@ -49,6 +49,7 @@ std::string Metrics::render() const {
   metric(out, "hallq_busy_total", "counter", "Commands refused because the commit queue was full.", busy);
   metric(out, "hallq_bad_requests_total", "counter", "Malformed or oversized requests and messages.", bad_requests);
   metric(out, "hallq_websocket_messages_sent_total", "counter", "WebSocket messages written.", ws_messages_sent);
+  metric(out, "hallq_websocket_writes_total", "counter", "Writes to WebSocket clients; one may carry several messages.", ws_writes);
   metric(out, "hallq_websocket_closed_slow_total", "counter", "Clients closed for falling behind.", ws_closed_slow);
   metric(out, "hallq_websocket_resynced_total", "counter", "Clients behind by a burst, sent a fresh snapshot instead.", ws_resynced);
   metric(out, "hallq_websocket_snapshots_replaced_total", "counter", "Unsent snapshots replaced by newer ones.", ws_snapshots_replaced);

@@ -113,10 +113,10 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   WebSocketSession(boost::asio::ip::tcp::socket&& socket, WsShard& shard, Context& ctx);
   ~WebSocketSession() override;
   void run(HttpRequest request);
-  void deliver(std::shared_ptr<const std::string> message, bool is_snapshot) override;
+  void deliver(std::shared_ptr<const std::string> message, Push push) override;
 
  private:
-  friend class WsShard;  // calls send() on the shard's strand
+  friend class WsShard;  // calls send_frame() and queue_frame() on the shard's strand
   friend class SessionSocket;
   template <class Handler>
   friend void async_teardown(boost::beast::role_type role, SessionSocket& s, Handler&& handler);
@@ -131,7 +131,8 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   void on_read(boost::beast::error_code ec, std::size_t);
   void handle(const std::string& text);
   void send(std::string_view text, Kind kind, bool answer = false);  // on the session strand
-  void send_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer = false);
+  void send_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer = false);   // and flush
+  void queue_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer = false);  // flush later
   void reply(nlohmann::json j, bool answer = false);                                      // on the session strand
   void error(ErrorCode code, std::string message);                 // {"type":"error",...}
   void resync();                                                   // behind: a snapshot replaces the backlog
@@ -155,6 +156,7 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   std::size_t answers_owed_ = 0;   // command results not yet written
   bool waiting_ = false;           // for the socket to take more bytes
   bool flushing_ = false;          // flush() is on the stack
+  bool held_ = false;              // in the shard's held_ list: an update waits for the hold
   bool broken_ = false;            // a write failed or the socket was dropped: nothing more goes out
   bool awaiting_snapshot_ = false;  // events until it arrives are in it
   std::chrono::steady_clock::time_point wait_started_;

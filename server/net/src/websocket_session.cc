@@ -232,16 +232,15 @@ void WebSocketSession::handle(const std::string& text) {
   bad(ErrorCode::bad_request, "/type: unknown message type \"" + type + "\"");
 }
 
-void WebSocketSession::deliver(std::shared_ptr<const std::string> message, bool is_snapshot) {
-  shard_.deliver(shared_from_this(), std::move(message), is_snapshot);
+void WebSocketSession::deliver(std::shared_ptr<const std::string> message, Push push) {
+  shard_.deliver(shared_from_this(), std::move(message), push);
 }
 
-void WsShard::deliver(std::shared_ptr<WebSocketSession> session, std::shared_ptr<const std::string> message,
-                      bool is_snapshot) {
+void WsShard::deliver(std::shared_ptr<WebSocketSession> session, std::shared_ptr<const std::string> message, Push push) {
   bool post = false;
   {
     std::lock_guard lock(mu_);
-    pending_.push_back(Delivery{std::move(session), std::move(message), is_snapshot});
+    pending_.push_back(Delivery{std::move(session), std::move(message), push});
     post = !std::exchange(posted_, true);
   }
   if (post) asio::post(strand_, [this] { drain(); });
@@ -278,9 +277,32 @@ void WsShard::drain() {
       message = d.message;
       frame = text_frame(*message);
     }
-    d.session->send_frame(frame, d.is_snapshot ? WebSocketSession::Kind::snapshot : WebSocketSession::Kind::event);
+    WebSocketSession& s = *d.session;
+    if (d.push != Push::update || update_hold_.count() == 0) {
+      s.send_frame(frame, d.push == Push::snapshot ? WebSocketSession::Kind::snapshot : WebSocketSession::Kind::event);
+      continue;
+    }
+    // Out with the next call to this client, or when the hold is over.
+    s.queue_frame(frame, WebSocketSession::Kind::event);
+    if (std::exchange(s.held_, true)) continue;
+    if (held_.empty()) {
+      hold_timer_.expires_after(update_hold_);
+      hold_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) flush_held();
+      });
+    }
+    held_.push_back(std::move(d.session));
   }
   draining_.clear();
+}
+
+void WsShard::flush_held() {
+  auto sessions = std::move(held_);
+  held_.clear();
+  for (auto& s : sessions) {
+    s->held_ = false;
+    s->flush();  // nothing to do if a call took the updates already
+  }
 }
 
 void WebSocketSession::send(std::string_view text, Kind kind, bool answer) {
@@ -288,6 +310,11 @@ void WebSocketSession::send(std::string_view text, Kind kind, bool answer) {
 }
 
 void WebSocketSession::send_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer) {
+  queue_frame(std::move(frame), kind, answer);
+  flush();
+}
+
+void WebSocketSession::queue_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer) {
   if (closed_ || close_after_ || broken_) return;  // an unsent answer stays owed until the destructor
   if (kind == Kind::snapshot) {
     // A snapshot supersedes every unsent event and snapshot (their seqs are all older);
@@ -296,13 +323,15 @@ void WebSocketSession::send_frame(std::shared_ptr<const std::string> frame, Kind
     awaiting_snapshot_ = false;
   } else if (kind == Kind::event) {
     if (awaiting_snapshot_) return;  // the snapshot on its way already includes this event
-    if (queue_.size() >= ctx_.options.ws_queue_messages ||
-        queued_bytes_ + frame->size() > ctx_.options.ws_queue_bytes)
-      return resync();
+    // Behind is what the socket will not take, not what waits for the hold.
+    auto full = [&] {
+      return queue_.size() >= ctx_.options.ws_queue_messages || queued_bytes_ + frame->size() > ctx_.options.ws_queue_bytes;
+    };
+    if (full()) flush();
+    if (full()) return resync();
   }
   queued_bytes_ += frame->size();
   queue_.push_back(Outgoing{std::move(frame), kind, answer});
-  flush();
 }
 
 bool WebSocketSession::send_control(std::string frame) {
@@ -372,7 +401,10 @@ void WebSocketSession::flush() {
       flushing_ = false;
       return drop("write failed");
     }
-    if (n > 0) sent(std::size_t(n));
+    if (n > 0) {
+      ctx_.metrics.ws_writes.fetch_add(1, std::memory_order_relaxed);
+      sent(std::size_t(n));
+    }
     if (n < 0 || std::size_t(n) < offered) {  // the socket is full: the rest when it has room
       waiting_ = true;
       wait_started_ = std::chrono::steady_clock::now();

@@ -2,16 +2,24 @@
 // An event for a thousand hall screens is then one handler per shard that hands the message to
 // each of its sessions in turn, instead of a thousand posts (each an allocation, two locks and
 // often a thread wake-up): about a tenth of the server's CPU per message (docs/benchmarks.md).
+//
+// The shard also holds updates (Push::update) for up to the server's ws_update_hold, so that
+// they share a client's next write: a write costs the kernel about the same for one event as
+// for three, on the server and again on the screen.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "hallq/net/hall.h"
 
 namespace hallq::net {
 
@@ -20,23 +28,27 @@ class WebSocketSession;
 class WsShard {
  public:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-  explicit WsShard(boost::asio::io_context& io) : strand_(boost::asio::make_strand(io)) {}
+  WsShard(boost::asio::io_context& io, std::chrono::milliseconds update_hold)
+      : strand_(boost::asio::make_strand(io)), update_hold_(update_hold), hold_timer_(strand_) {}
 
   const Strand& strand() const { return strand_; }
 
   // Any thread (the hall strand, in practice). Messages reach each session in the order given.
-  void deliver(std::shared_ptr<WebSocketSession> session, std::shared_ptr<const std::string> message,
-               bool is_snapshot);
+  void deliver(std::shared_ptr<WebSocketSession> session, std::shared_ptr<const std::string> message, Push push);
 
  private:
   struct Delivery {
     std::shared_ptr<WebSocketSession> session;
     std::shared_ptr<const std::string> message;
-    bool is_snapshot;
+    Push push;
   };
-  void drain();  // on the strand
+  void drain();         // on the strand
+  void flush_held();    // on the strand: the hold is over
 
   Strand strand_;
+  const std::chrono::milliseconds update_hold_;
+  boost::asio::steady_timer hold_timer_;                  // armed while held_ is not empty
+  std::vector<std::shared_ptr<WebSocketSession>> held_;   // sessions with updates waiting
   std::mutex mu_;
   std::vector<Delivery> pending_;  // guarded by mu_
   bool posted_ = false;            // a drain() is queued and has not taken pending_ yet

@@ -236,6 +236,7 @@ TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
   o.ws_queue_messages = 8;
   o.ws_send_buffer = 4096;
   o.ws_stall_timeout = 200ms;  // behind with a write stuck this long: closed, not resynced
+  o.ws_update_hold = 0ms;      // the healthy display waits for each notice before the next
   start(o);
   int stuck = connect_stuck_display(port_);
   ASSERT_GE(stuck, 0);
@@ -257,6 +258,55 @@ TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
   auto metrics = c.get("/metrics").body;
   EXPECT_NE(metrics.find("hallq_websocket_closed_slow_total 1"), std::string::npos) << metrics;
   ::close(stuck);
+}
+
+// The value of a counter in the /metrics text, or -1.
+double metric_value(const std::string& metrics, const std::string& name) {
+  auto at = metrics.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
+}
+
+// A call goes to the screens at once and takes the updates waiting before it along, in one
+// write and in seq order. Updates with no call after them still go when the hold is over.
+TEST_F(WebSocketTest, UpdatesRideWithTheNextCallOrGoWhenTheHoldIsOver) {
+  net::ServerOptions o;
+  o.ws_update_hold = 3s;  // long enough that only the call can send the updates before it
+  start(o);
+  client::WsClient ws;
+  auto snap = hello(ws, kDisplayToken);
+  std::uint64_t seq = snap["seq"];
+  auto c = http();
+  auto zhang = login("zhang", "zhang-pass");
+  auto counters = [&] {
+    auto m = c.get("/metrics").body;
+    return std::pair{metric_value(m, "hallq_websocket_writes_total"), metric_value(m, "hallq_websocket_messages_sent_total")};
+  };
+  const auto [writes0, messages0] = counters();
+  ASSERT_GE(writes0, 2) << "the welcome and the snapshot";
+
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(c.post("/api/tickets", {{"service", "A"}, {"request_id", "u" + std::to_string(i)}}, kKioskToken).status, 201);
+  EXPECT_FALSE(ws.receive(300ms).has_value()) << "an update went out before the call or the hold";
+  ASSERT_EQ(c.post("/api/windows/1/call-next", {{"request_id", "call"}}, zhang).status, 200);
+  std::vector<std::string> kinds;
+  for (int i = 0; i < 4; ++i) {
+    auto e = ws.receive_type("event", 5s);
+    ASSERT_TRUE(e) << "event " << i;
+    EXPECT_EQ(e->at("seq").get<std::uint64_t>(), ++seq);
+    kinds.push_back(e->at("event"));
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"ticket_issued", "ticket_issued", "ticket_issued", "ticket_called"}));
+  const auto [writes1, messages1] = counters();
+  EXPECT_EQ(messages1 - messages0, 4);
+  EXPECT_EQ(writes1 - writes0, 1) << "the three updates rode with the call";
+
+  // No call after this one: it goes when the hold is over.
+  ASSERT_EQ(c.post("/api/tickets", {{"service", "B"}, {"request_id", "alone"}}, kKioskToken).status, 201);
+  auto e = ws.receive_type("event", 10s);
+  ASSERT_TRUE(e) << "an update with no call after it never went out";
+  EXPECT_EQ(e->at("seq").get<std::uint64_t>(), ++seq);
+  EXPECT_EQ(e->at("event"), "ticket_issued");
+  EXPECT_EQ(counters().first - writes1, 1);
 }
 
 // What a raw client reads from the server: whole frames, parsed by hand so that a byte out of

@@ -36,11 +36,17 @@ struct Reply {
 Reply error_reply(const Error& e);
 Reply json_reply(int status, const nlohmann::json& body);
 
+// What a subscriber is handed. A snapshot supersedes anything unsent. A call (and a recall, a
+// printer's reprint) goes out at once: a screen shows and speaks it. An update, any other event,
+// may wait a moment (ServerOptions::ws_update_hold) to share the next write to the same client:
+// in a busy hall a call's start and finish ride with the next call, one write instead of three.
+enum class Push { snapshot, now, update };
+
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
-  // On the hall strand. Queue the message, never block. A snapshot supersedes anything unsent.
-  virtual void deliver(std::shared_ptr<const std::string> message, bool is_snapshot) = 0;
+  // On the hall strand. Queue the message, never block.
+  virtual void deliver(std::shared_ptr<const std::string> message, Push push) = 0;
 };
 
 struct HallOptions {
@@ -114,7 +120,7 @@ class Hall {
               std::chrono::steady_clock::time_point started);
   void broadcast(const storage::Batch& durable);  // its events, rendered
   // To every live subscriber; `redacted`, when given, goes to those without follow-ups instead.
-  void fan_out(const std::shared_ptr<const std::string>& message,
+  void fan_out(const std::shared_ptr<const std::string>& message, Push push,
                const std::shared_ptr<const std::string>& redacted = nullptr);
   std::shared_ptr<const std::string> snapshot_message(bool with_tickets, bool with_followups = false);
   void arm_timer();

@@ -36,6 +36,7 @@ struct Metrics {
   std::atomic<std::uint64_t> rate_limited{0};
   std::atomic<std::uint64_t> busy{0};              // refused: commit queue full
   std::atomic<std::uint64_t> ws_messages_sent{0};
+  std::atomic<std::uint64_t> ws_writes{0};  // sendmsg() calls that took bytes
   std::atomic<std::uint64_t> ws_closed_slow{0};    // closed for falling behind
   std::atomic<std::uint64_t> ws_snapshots_replaced{0};
   std::atomic<std::uint64_t> ws_resynced{0};       // behind clients sent a snapshot instead of a burst

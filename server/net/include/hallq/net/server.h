@@ -31,6 +31,9 @@ struct ServerOptions {
   std::size_t ws_queue_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds ws_stall_timeout{5000};  // a behind client whose write is stuck this long is closed
   int ws_send_buffer = 0;                       // SO_SNDBUF per client; 0 = the kernel's default
+  // How long an event other than a call may wait to share a client's next write (Push::update).
+  // Calls go at once and take what waits with them. 0: every event is written when it comes.
+  std::chrono::milliseconds ws_update_hold{100};
   std::size_t max_connections = 20000;          // beyond this, new connections are closed
   std::size_t max_pending_commands = 20000;     // commit queue bound; beyond: 503 busy
   std::function<TimeMs()> clock;                // tests pass a fake; default system clock
