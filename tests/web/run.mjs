@@ -896,17 +896,21 @@ test('the dashboard counts a capped service against its cap and says when it is 
   const put = await http('PUT', '/api/config', { request_id: reqId('cap'), base_version: now.json.version, config: next },
     await admin());
   equal(put.status, 200, 'the cap is set: ' + put.text);
-  await until(async () => (await text(page, cell)) === `${issued} / ${issued + 2}`, 'the count against the cap');
-  await issue('C');
-  await issue('C');
-  await until(async () => (await text(page, cell)) === `${issued + 2} / ${issued + 2} 已取完`, 'all taken');
-  equal(await page.locator(cell).getAttribute('data-cap'), 'full', 'marked full');
-  const color = await page.locator(cell).evaluate((e) => getComputedStyle(e).color);
-  equal(color, 'rgb(179, 38, 30)', 'in the error colour (--bad)');
-  const refused = await http('POST', '/api/tickets', { service: 'C', request_id: reqId('kiosk') }, KIOSK);
-  equal(refused.json.error.code, 'daily_cap_reached', 'and the server refuses the next one');
-  await page.locator('section:has(#svcBody)').screenshot({ path: path.join(SCREENS, 'web-admin-cap.png') });
-  await restoreConfig(original);
+  try {
+    await until(async () => (await text(page, cell)) === `${issued} / ${issued + 2}`, 'the count against the cap');
+    await issue('C');
+    await issue('C');
+    await until(async () => (await text(page, cell)) === `${issued + 2} / ${issued + 2} 已取完`, 'all taken');
+    // Read in one go: the table is redrawn as events come, which may replace the cell between
+    // two separate reads (a detached cell has no computed colour).
+    const look = async () => page.locator(cell).evaluate((e) => e.isConnected && `${e.dataset.cap} ${getComputedStyle(e).color}`);
+    await until(async () => (await look()) === 'full rgb(179, 38, 30)', 'marked full, in the error colour (--bad)');
+    const refused = await http('POST', '/api/tickets', { service: 'C', request_id: reqId('kiosk') }, KIOSK);
+    equal(refused.json.error.code, 'daily_cap_reached', 'and the server refuses the next one');
+    await page.locator('section:has(#svcBody)').screenshot({ path: path.join(SCREENS, 'web-admin-cap.png') });
+  } finally {
+    await restoreConfig(original);  // the tests after this one issue C tickets
+  }
   await until(async () => !(await text(page, cell)).includes('/'), 'no cap again');
 });
 
