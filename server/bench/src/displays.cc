@@ -43,6 +43,16 @@ struct Display {
   std::uint64_t last_seq = 0;
 };
 
+// What a failure is reported as, by the step it happened at.
+const char* step_name(Step s) {
+  switch (s) {
+    case Step::connect: return "connect";
+    case Step::upgrade: return "handshake";
+    case Step::snapshot: return "waiting for the snapshot";
+    default: return "read";
+  }
+}
+
 // A client frame: FIN, the opcode, and the payload masked with a fresh key (RFC 6455 5.3).
 std::string client_frame(std::uint8_t opcode, std::string_view payload, std::mt19937& random) {
   std::string f;
@@ -150,6 +160,11 @@ struct DisplayFleet::Shard {
     }
   }
 
+  void left_handshake() {  // live, or failed on the way
+    --handshaking;
+    --in_handshake;
+  }
+
   // The display is done with: a failure before it was live, or a close after.
   void finish(Display& d, const std::string& why) {
     error(why);
@@ -160,8 +175,7 @@ struct DisplayFleet::Shard {
     } else {
       d.state.store(kFailed);
       ++failed_count;
-      --handshaking;
-      --in_handshake;
+      left_handshake();
     }
     d.step = Step::done;
     if (d.fd >= 0) ::close(d.fd);  // also leaves the epoll set
@@ -239,8 +253,7 @@ struct DisplayFleet::Shard {
     if (find(m, R"("type":"snapshot")") == std::string_view::npos) return;
     on_message(d, m, at, first_display);
     d.step = Step::live;
-    --handshaking;
-    --in_handshake;
+    left_handshake();
     d.state.store(kLive);
     ++live_count;
   }
@@ -292,7 +305,7 @@ struct DisplayFleet::Shard {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         const std::string why = n == 0 ? "end of stream" : std::strerror(errno);
-        return finish(d, (d.step == Step::live ? "read: " : d.step == Step::upgrade ? "handshake: " : "waiting for the snapshot: ") + why);
+        return finish(d, std::string(step_name(d.step)) + ": " + why);
       }
       std::string_view got(chunk.data(), std::size_t(n));
       if (d.step == Step::upgrade) {
@@ -317,8 +330,7 @@ struct DisplayFleet::Shard {
     for (std::size_t k = 0; k < ids.size(); ++k) {
       Display& d = displays[k];
       if (d.step != Step::live && d.step != Step::done && d.fd >= 0 && d.started_s > 0 && now - d.started_s > kHandshakeSeconds)
-        finish(d, d.step == Step::connect ? "connect: timed out" : d.step == Step::upgrade ? "handshake: timed out"
-                                                                                         : "waiting for the snapshot: timed out");
+        finish(d, std::string(step_name(d.step)) + ": timed out");
     }
   }
 

@@ -12,9 +12,9 @@
 
 #include <deque>
 #include <functional>
-#include <string_view>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "api.h"
 #include "context.h"

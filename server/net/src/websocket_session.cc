@@ -315,7 +315,9 @@ void WebSocketSession::send_frame(std::shared_ptr<const std::string> frame, Kind
 }
 
 void WebSocketSession::queue_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer) {
-  if (closed_ || close_after_ || broken_) return;  // an unsent answer stays owed until the destructor
+  if (broken_) return;  // an unsent answer stays owed until the destructor
+  // Closed, or closing: only Beast's own frames (its close among them) still go out.
+  if (kind != Kind::control && (closed_ || close_after_)) return;
   if (kind == Kind::snapshot) {
     // A snapshot supersedes every unsent event and snapshot (their seqs are all older);
     // replies to this client's own commands stay.
@@ -336,11 +338,10 @@ void WebSocketSession::queue_frame(std::shared_ptr<const std::string> frame, Kin
 
 bool WebSocketSession::send_control(std::string frame) {
   if (broken_) return false;
-  queued_bytes_ += frame.size();
-  queue_.push_back(Outgoing{std::make_shared<const std::string>(std::move(frame)), Kind::control});
-  flush();
+  send_frame(std::make_shared<const std::string>(std::move(frame)), Kind::control);
   return true;
 }
+
 // A burst (a day rollover expiring hundreds of tickets, a flood of kiosks) outran this client.
 // Rather than close it, and have a whole hall of screens reconnect at once, drop its backlog and
 // send one fresh snapshot. Only a client whose socket has stopped taking bytes is closed.
