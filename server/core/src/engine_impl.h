@@ -207,7 +207,8 @@ struct HallState {
   };
   std::unordered_map<std::string, Remembered> requests;
   void remember(const std::string& key, const std::string& fingerprint, const nlohmann::json& result);
-  nlohmann::json remembered_result(const Remembered& r) const;
+  void keep(const std::string& key, const std::string& fingerprint, std::string answer, const std::string* issued);
+  std::string remembered_answer(const Remembered& r) const;  // the answer as first sent
   struct Failure {
     std::string fingerprint;
     Error error;

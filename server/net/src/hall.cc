@@ -167,8 +167,7 @@ void Hall::commit(core::Outcome outcome, std::function<void(Reply)> done, int su
     reply = error_reply(*outcome.error);
   } else {
     reply.status = outcome.repeated ? 200 : success_status;
-    // A stored request holds the result as text already (the engine serialised it once).
-    reply.body = batch && batch->request ? batch->request->result : outcome.result.dump();
+    reply.body = std::move(outcome.body);  // text already: the engine serialised it once
   }
   pipeline_->push(std::move(batch), [this, reply = std::move(reply), done = std::move(done),
                                      started](const storage::Batch* durable) mutable {

@@ -40,7 +40,7 @@ struct Booked {
 
 Booked book_ok(Hall& h, TimeMs slot, TimeMs now, const Actor& who = portal()) {
   Outcome o = h.ok(book("B", slot), who, now);
-  return {o.ok() ? o.result["appointment"]["code"].get<std::string>() : "", o};
+  return {o.ok() ? o.result()["appointment"]["code"].get<std::string>() : "", o};
 }
 
 TEST(CoreAppointments, BookingRules) {
@@ -86,14 +86,14 @@ TEST(CoreAppointments, BookingRules) {
     if (!c.error) {
       ASSERT_TRUE(o.ok()) << describe(o);
       ASSERT_EQ(types(o).back(), EventType::appointment_booked);  // after the day's rollover
-      const json& a = o.result["appointment"];
+      const json a = o.result()["appointment"];
       EXPECT_EQ(a["state"], "booked");
       EXPECT_EQ(a["slot_start"], c.slot);
       EXPECT_EQ(a["slot_end"], c.slot + 30 * kMin);
       EXPECT_EQ(a["booked_by"], c.actor.name);
       EXPECT_TRUE(is_appointment_code(a["code"].get<std::string>()));
-      EXPECT_EQ(o.result["qr"], a["code"]);
-      EXPECT_EQ(o.result["qr_svg"], "/api/appointments/" + a["code"].get<std::string>() + "/qr.svg");
+      EXPECT_EQ(o.result()["qr"], a["code"]);
+      EXPECT_EQ(o.result()["qr_svg"], "/api/appointments/" + a["code"].get<std::string>() + "/qr.svg");
       continue;
     }
     ASSERT_FALSE(o.ok());
@@ -170,7 +170,7 @@ TEST(CoreAppointments, CapacityAndCancelFreesAPlace) {
 
   Outcome cancel = h.ok(CancelAppointment{codes[1]}, portal(), at(8, 2));
   EXPECT_EQ(types(cancel), std::vector<EventType>{EventType::appointment_cancelled});
-  EXPECT_EQ(cancel.result["appointment"]["state"], "cancelled");
+  EXPECT_EQ(cancel.result()["appointment"]["state"], "cancelled");
   book_ok(h, at(10, 0), at(8, 3));  // the freed place
   EXPECT_EQ(h.run(book("B", at(10, 0)), portal(), at(8, 4)).error->code, ErrorCode::slot_full);
 
@@ -200,10 +200,10 @@ TEST(CoreAppointments, CheckInIssuesAnAppointmentTicketThatRanksInItsWindowOnly)
   EXPECT_EQ(a.ticket, t.id);
   EXPECT_EQ(a.number, t.number);
   EXPECT_EQ(a.checked_in_at, at(9, 0));
-  EXPECT_EQ(o.result["appointment"]["number"], t.number);
-  EXPECT_EQ(o.result["ticket"]["number"], t.number);
-  EXPECT_TRUE(o.result.contains("ahead"));
-  EXPECT_EQ(o.result["ticket"]["class"], "appointment");
+  EXPECT_EQ(o.result()["appointment"]["number"], t.number);
+  EXPECT_EQ(o.result()["ticket"]["number"], t.number);
+  EXPECT_TRUE(o.result().contains("ahead"));
+  EXPECT_EQ(o.result()["ticket"]["class"], "appointment");
 
   EXPECT_EQ(h.queue(2, at(9, 29)), (std::vector<std::string>{normal_before, t.number}));
   // From 09:30 its slot window is open: the appointment rank goes first.
@@ -229,7 +229,7 @@ TEST(CoreAppointments, CheckInRetryWithTheSameRequestIdIsOneTicket) {
   ASSERT_TRUE(retry.ok()) << describe(retry);
   EXPECT_TRUE(retry.repeated);
   EXPECT_TRUE(retry.events.empty());
-  EXPECT_EQ(retry.result, first.result);
+  EXPECT_EQ(retry.body, first.body);
   EXPECT_EQ(h.engine.load("B", at(9, 46)).issued_today, 1);
 }
 
@@ -279,8 +279,8 @@ TEST(CoreAppointments, NextDayBookingChecksInAfterRollover) {
   ASSERT_NE(h.engine.appointment(code), nullptr);  // survives the rollover
   Outcome o = h.run(check_in(code), kiosk(), at(8, 45, 1));
   ASSERT_TRUE(o.ok()) << describe(o);
-  EXPECT_EQ(o.result["ticket"]["business_day"], "2026-11-28");
-  EXPECT_EQ(o.result["appointment"]["state"], "checked_in");
+  EXPECT_EQ(o.result()["ticket"]["business_day"], "2026-11-28");
+  EXPECT_EQ(o.result()["appointment"]["state"], "checked_in");
 }
 
 TEST(CoreAppointments, KioskMustOfferTheServiceAndOthersMayNotCheckIn) {
@@ -312,7 +312,7 @@ TEST(CoreAppointments, RestoreEqualsReplay) {
     Outcome o = keep(a.execute(cmd(book("B", at(9, 0) + (i % 3) * 30 * kMin + (i / 6) * 24 * kHour)),
                                portal(), at(8, 0) + i * kMin));
     ASSERT_TRUE(o.ok()) << describe(o);
-    codes.push_back(o.result["appointment"]["code"]);
+    codes.push_back(o.result()["appointment"]["code"]);
   }
   keep(a.execute(cmd(CancelAppointment{codes[0]}), portal(), at(8, 30)));
   keep(a.execute(cmd(check_in(codes[1])), kiosk(), at(9, 10)));

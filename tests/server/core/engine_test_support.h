@@ -135,7 +135,7 @@ class Hall {
     Outcome o = ok(issue(std::move(service), cls,
                          cls == TicketClass::priority ? "elderly" : "", appointment),
                    admin(), now);
-    return o.ok() ? o.result["ticket"]["number"].get<std::string>() : "";
+    return o.ok() ? o.result()["ticket"]["number"].get<std::string>() : "";
   }
   // Today's ticket with this number: ids from FakeTicketIds, or "id-" + number (restored).
   const Ticket* by_number(const std::string& number) const {
@@ -153,7 +153,7 @@ class Hall {
         EXPECT_EQ(o.error->code, ErrorCode::queue_empty) << describe(o);
         break;
       }
-      called.push_back(o.result["ticket"]["number"].get<std::string>());
+      called.push_back(o.result()["ticket"]["number"].get<std::string>());
       Outcome n = run(NoShow{window}, admin(), now);
       EXPECT_TRUE(n.ok()) << describe(n);
     }

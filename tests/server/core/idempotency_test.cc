@@ -17,14 +17,23 @@ TEST(CoreIdempotency, SameRequestTwiceIssuesOneTicket) {
   ASSERT_TRUE(first.request.has_value());
   EXPECT_EQ(first.request->key, std::string("kiosk-1") + '\x1f' + "press-1");
   EXPECT_EQ(first.request->business_day, "2026-11-27");
-  EXPECT_EQ(nlohmann::json::parse(first.request->result), first.result);
+  EXPECT_EQ(first.request->result, first.body);
   EXPECT_EQ(first.request->fingerprint.find("press-1"), std::string::npos);
   EXPECT_FALSE(first.repeated);
+  // The engine writes an issue's answer as text, not from a tree: it must be the tree's bytes
+  // all the same, with the ticket as the engine holds it.
+  const nlohmann::json answer = first.result();
+  EXPECT_EQ(first.body, answer.dump());
+  const Ticket* held = h.engine.ticket(answer["ticket"]["id"].get<std::string>());
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(answer["ticket"], to_json(*held));
+  EXPECT_EQ(answer["ahead"], 0);
+  EXPECT_EQ(answer["estimated_wait_s"], 0);
 
   Outcome again = h.run(issue("A"), kiosk(), at(9, 1), "press-1");
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again.repeated);
-  EXPECT_EQ(again.result, first.result);
+  EXPECT_EQ(again.body, first.body);
   EXPECT_TRUE(again.events.empty());
   EXPECT_FALSE(again.request.has_value());
   EXPECT_EQ(h.engine.load("A", at(9, 1)).issued_today, 1);
@@ -48,11 +57,11 @@ TEST(CoreIdempotency, ARetriedIssueAnswersAsFirstAfterTheTicketMovedOn) {
   const Outcome again1 = h.run(issue("A"), kiosk(), at(9, 7), "press-1");
   const Outcome again2 = h.run(issue("A", TicketClass::priority, "elderly"), kiosk(), at(9, 7), "press-2");
   ASSERT_TRUE(again1.repeated && again2.repeated);
-  EXPECT_EQ(again1.result, normal.result);
-  EXPECT_EQ(again2.result, elderly.result);
-  EXPECT_EQ(again1.result.dump(), normal.result.dump());
-  EXPECT_EQ(again2.result["ticket"]["state"], "waiting");
-  EXPECT_EQ(again2.result["ticket"]["service"], "A");
+  EXPECT_EQ(again1.body, normal.body);
+  EXPECT_EQ(again2.body, elderly.body);
+  EXPECT_EQ(again1.result(), normal.result());
+  EXPECT_EQ(again2.result()["ticket"]["state"], "waiting");
+  EXPECT_EQ(again2.result()["ticket"]["service"], "A");
 }
 
 // A configuration edit rebuilds the engine's state; the day's answers must come through it.
@@ -65,8 +74,8 @@ TEST(CoreIdempotency, ARetryAfterAConfigurationEditGetsTheFirstAnswer) {
   const Outcome again = h.run(issue("A"), kiosk(), at(9, 3), "press-1");
   const Outcome called_again = h.run(CallNext{1}, admin(), at(9, 3), "call-1");
   EXPECT_TRUE(again.repeated && called_again.repeated);
-  EXPECT_EQ(again.result, issued.result);
-  EXPECT_EQ(called_again.result, called.result);
+  EXPECT_EQ(again.body, issued.body);
+  EXPECT_EQ(called_again.body, called.body);
   const Outcome reused = h.run(issue("B"), kiosk(), at(9, 3), "press-1");
   ASSERT_FALSE(reused.ok());
   EXPECT_EQ(reused.error->code, ErrorCode::request_id_reused);
@@ -84,7 +93,7 @@ TEST(CoreIdempotency, SameIdDifferentCommandIsRefused) {
   Outcome other = h.run(issue("A"), kiosk("kiosk-2"), at(9, 0), "x");
   ASSERT_TRUE(other.ok());
   EXPECT_FALSE(other.repeated);
-  EXPECT_EQ(other.result["ticket"]["number"], "A002");
+  EXPECT_EQ(other.result()["ticket"]["number"], "A002");
 }
 
 TEST(CoreIdempotency, AFailedRequestRetriedGivesTheSameErrorWithoutRunning) {
@@ -141,16 +150,16 @@ TEST(CoreIdempotency, StoredRequestsEndWithTheDayAndComeBackWithRestore) {
   restarted.engine.restore(st);
   Outcome repeat = restarted.run(issue("A"), kiosk(), at(9, 5), "k");
   EXPECT_TRUE(repeat.repeated);
-  EXPECT_EQ(repeat.result, first.result);
+  EXPECT_EQ(repeat.body, first.body);
   Outcome old = restarted.run(issue("A"), kiosk(), at(9, 5), "old");
   EXPECT_FALSE(old.repeated);
-  EXPECT_EQ(old.result["ticket"]["number"], "A002");
+  EXPECT_EQ(old.result()["ticket"]["number"], "A002");
 
   // Next day: the same id is a new request.
   Outcome tomorrow = h.run(issue("A"), kiosk(), at(9, 0, 1), "k");
   ASSERT_TRUE(tomorrow.ok());
   EXPECT_FALSE(tomorrow.repeated);
-  EXPECT_EQ(tomorrow.result["ticket"]["business_day"], "2026-11-28");
+  EXPECT_EQ(tomorrow.result()["ticket"]["business_day"], "2026-11-28");
 }
 
 // Two clerks at windows 1 and 2 (both serve A and B) press buttons in random order, and their

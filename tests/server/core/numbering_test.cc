@@ -55,7 +55,7 @@ TEST(CoreNumbering, ResetAtTheConfiguredHour) {
   EXPECT_EQ(o.events[2].business_day, "2026-11-28");
   EXPECT_EQ(o.events[3].ticket->number, "A001");
   EXPECT_EQ(o.events[3].ticket->business_day, "2026-11-28");
-  EXPECT_EQ(o.result["ticket"]["number"], "A001");
+  EXPECT_EQ(o.result()["ticket"]["number"], "A001");
 }
 
 TEST(CoreNumbering, DailyCap) {
@@ -191,7 +191,7 @@ TEST(CoreNumbering, ClassRules) {
       EXPECT_EQ(o.error->code, *c.error) << o.error->message;
     } else {
       ASSERT_TRUE(o.ok()) << describe(o);
-      EXPECT_EQ(o.result["ticket"]["class"], to_string(c.command.cls));
+      EXPECT_EQ(o.result()["ticket"]["class"], to_string(c.command.cls));
     }
   }
 }

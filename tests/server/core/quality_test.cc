@@ -230,7 +230,7 @@ TEST(CoreQuality, RatingViaAndUnknownTickets) {
   const std::string id = served_ticket(h);
   Outcome o = h.ok(Rate{id, 5}, visitor(id), at(9, 11));
   EXPECT_EQ(o.events[0].ticket->rating->via, RatingVia::visitor);
-  EXPECT_EQ(o.result["rating"]["level"], 5);
+  EXPECT_EQ(o.result()["rating"]["level"], 5);
   Outcome missing = h.run(Rate{"nope", 5}, admin(), at(9, 11));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error->code, ErrorCode::not_found);
@@ -257,14 +257,14 @@ TEST(CoreQuality, RequestRatingPromptsForTheWindowsLastVisit) {
   ASSERT_EQ(types(o), std::vector<EventType>{EventType::rating_requested});
   EXPECT_EQ(o.events[0].ticket->id, id);
   EXPECT_EQ(o.events[0].window->number, 1);
-  EXPECT_EQ(o.result["number"], "A001");
+  EXPECT_EQ(o.result()["number"], "A001");
 
   // A later visit at the window becomes the one to rate.
   h.give("A", at(9, 12));
   h.ok(CallNext{1}, zhang(), at(9, 13));
   h.ok(StartService{1}, zhang(), at(9, 14));
   h.ok(CompleteService{1}, zhang(), at(9, 15));
-  EXPECT_EQ(h.ok(RequestRating{1}, zhang(), at(9, 16)).result["number"], "A002");
+  EXPECT_EQ(h.ok(RequestRating{1}, zhang(), at(9, 16)).result()["number"], "A002");
   h.ok(Rate{"tk2", 3}, evaluator(1), at(9, 17));
   Outcome rated = h.run(RequestRating{1}, zhang(), at(9, 18));
   ASSERT_FALSE(rated.ok());
@@ -280,7 +280,7 @@ TEST(CoreQuality, BadRatingOpensAFollowupThatAnAdminCloses) {
   ASSERT_EQ(types(o), (std::vector<EventType>{EventType::ticket_rated, EventType::followup_opened}));
   const Followup& f = *o.events[1].followup;
   EXPECT_EQ(f.id, "F20261127A001");
-  EXPECT_EQ(o.result["followup"], f.id);
+  EXPECT_EQ(o.result()["followup"], f.id);
   EXPECT_EQ(f.ticket, id);
   EXPECT_EQ(f.number, "A001");
   EXPECT_EQ(f.service, "A");

@@ -301,7 +301,7 @@ void expect_same_hall(const Engine& a, const Engine& b, TimeMs now, const std::s
 
 void expect_same_outcome(const Outcome& a, const Outcome& b) {
   EXPECT_EQ(b.error, a.error);
-  EXPECT_EQ(b.result, a.result);
+  EXPECT_EQ(b.body, a.body);
   EXPECT_EQ(b.repeated, a.repeated);
   EXPECT_TRUE(b.events == a.events) << "events differ";
   ASSERT_EQ(b.request.has_value(), a.request.has_value());
@@ -471,7 +471,7 @@ TEST(CoreReplay, RebuiltEnginesMatchTheLiveOne) {
   Outcome ra = a.execute(repeatable->command, repeatable->actor, script.now);
   Outcome rb = b2.execute(repeatable->command, repeatable->actor, script.now);
   EXPECT_TRUE(ra.repeated);
-  EXPECT_EQ(ra.result, repeatable_first.result);
+  EXPECT_EQ(ra.body, repeatable_first.body);
   expect_same_outcome(ra, rb);
   // ...and the next day all of them roll over alike.
   Outcome ta = a.tick(at(8, 0, 2));

@@ -31,14 +31,14 @@ TEST(CoreStanding, WorkedExample) {
   Outcome d4 = h.run(issue("D"), k, at(9, 3));
   ASSERT_TRUE(d4.ok());
   // Three ahead, 600 s each, two open windows: 3 * 600 / 2.
-  EXPECT_EQ(d4.result["ahead"], 3);
-  EXPECT_EQ(d4.result["estimated_wait_s"], 900);
+  EXPECT_EQ(d4.result()["ahead"], 3);
+  EXPECT_EQ(d4.result()["estimated_wait_s"], 900);
   EXPECT_EQ(d4.events.back().load, (ServiceLoad{"D", 4, 4, 1200, 180}));
 
   // A priority visitor goes to the front of D's line.
   Outcome d5 = h.run(issue("D", TicketClass::priority, "disabled"), k, at(9, 4));
-  EXPECT_EQ(d5.result["ahead"], 0);
-  EXPECT_EQ(d5.result["estimated_wait_s"], 0);
+  EXPECT_EQ(d5.result()["ahead"], 0);
+  EXPECT_EQ(d5.result()["estimated_wait_s"], 0);
   EXPECT_EQ(standing(h, "D004", at(9, 4)), (Standing{4, 1200}));
   EXPECT_EQ(standing(h, "D001", at(9, 4)), (Standing{1, 300}));
 
@@ -49,10 +49,10 @@ TEST(CoreStanding, WorkedExample) {
   h.ok(ResumeWindow{5}, admin(), at(9, 6));
 
   // Real service times replace the expectation: 300 s and 420 s, mean 360 s.
-  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 10)).result["ticket"]["number"], "D005");
+  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 10)).result()["ticket"]["number"], "D005");
   h.ok(StartService{4}, admin(), at(9, 10));
   h.ok(CompleteService{4}, admin(), at(9, 15));
-  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 15)).result["ticket"]["number"], "D001");
+  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 15)).result()["ticket"]["number"], "D001");
   h.ok(StartService{4}, admin(), at(9, 15));
   Outcome done = h.ok(CompleteService{4}, admin(), at(9, 22));
   EXPECT_EQ(standing(h, "D004", at(9, 22)), (Standing{2, 360}));
@@ -62,19 +62,19 @@ TEST(CoreStanding, WorkedExample) {
   // An appointment booked for 09:40 is in its slot from 09:10 to 09:55: it ranks ahead of the
   // normal line. One booked for 11:00 is early and waits like anyone else.
   Outcome d6 = h.run(issue("D", TicketClass::appointment, "", at(9, 40)), k, at(9, 23));
-  EXPECT_EQ(d6.result["ahead"], 0);
+  EXPECT_EQ(d6.result()["ahead"], 0);
   EXPECT_EQ(standing(h, "D004", at(9, 23)), (Standing{3, 540}));
   Outcome d7 = h.run(issue("D", TicketClass::appointment, "", at(11, 0)), k, at(9, 24));
-  EXPECT_EQ(d7.result["ahead"], 4);
-  EXPECT_EQ(d7.result["estimated_wait_s"], 720);
+  EXPECT_EQ(d7.result()["ahead"], 4);
+  EXPECT_EQ(d7.result()["estimated_wait_s"], 720);
   // Past its slot the 09:40 appointment is ranked normal, by its queue time (09:23).
   EXPECT_EQ(standing(h, "D006", at(9, 56)), (Standing{3, 540}));
 
   // Sent to a window: only the tickets sent there earlier count, and only that window serves.
-  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 25)).result["ticket"]["number"], "D006");
+  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 25)).result()["ticket"]["number"], "D006");
   h.ok(StartService{4}, admin(), at(9, 25));
   h.ok(Transfer{4, "", 5, false, ""}, admin(), at(9, 26));
-  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 26)).result["ticket"]["number"], "D002");
+  EXPECT_EQ(h.ok(CallNext{4}, admin(), at(9, 26)).result()["ticket"]["number"], "D002");
   h.ok(StartService{4}, admin(), at(9, 26));
   h.ok(Transfer{4, "", 5, false, ""}, admin(), at(9, 27));
   EXPECT_EQ(standing(h, "D006", at(9, 27)), (Standing{0, 0}));

@@ -233,8 +233,8 @@ TEST(CoreStateMachine, CallRecordsWhoWhenAndWhere) {
   h.give("A", at(9, 0));
   Outcome o = h.ok(CallNext{1}, zhang(), at(9, 2));
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o.result["window"], 1);
-  EXPECT_EQ(o.result["ticket"]["number"], "A001");
+  EXPECT_EQ(o.result()["window"], 1);
+  EXPECT_EQ(o.result()["ticket"]["number"], "A001");
   const Event& e = o.events.at(0);
   ASSERT_TRUE(e.ticket && e.window && e.load);
   EXPECT_EQ(e.ticket->called_at, at(9, 2));
@@ -296,7 +296,7 @@ TEST(CoreStateMachine, TransferToAWindowAndBack) {
   EXPECT_EQ(h.queue(1, at(9, 6)), (std::vector<std::string>{"A002"}));
   Actor wu = clerk("wu", {5});
   Outcome c = h.ok(CallNext{5}, wu, at(9, 6));
-  EXPECT_EQ(c.result["ticket"]["number"], "A001");
+  EXPECT_EQ(c.result()["ticket"]["number"], "A001");
   h.ok(StartService{5}, wu, at(9, 7));
   Outcome done = h.ok(CompleteService{5}, wu, at(9, 12));
   const Ticket& back = *done.events.at(0).ticket;
@@ -310,7 +310,7 @@ TEST(CoreStateMachine, TransferToAWindowAndBack) {
 
   // Back at window 1 before A002.
   Outcome again = h.ok(CallNext{1}, zhang(), at(9, 13));
-  EXPECT_EQ(again.result["ticket"]["number"], "A001");
+  EXPECT_EQ(again.result()["ticket"]["number"], "A001");
   EXPECT_EQ(again.events.at(0).ticket->called_at, at(9, 1));  // the first call time stays
   h.ok(StartService{1}, zhang(), at(9, 13));
   Outcome fin = h.ok(CompleteService{1}, zhang(), at(9, 20));
@@ -384,7 +384,7 @@ TEST(CoreStateMachine, CallbackAtABusyWindowWaitsTargetedAndComesFirst) {
   h.ok(CallNext{1}, zhang(), at(9, 3));  // A002
   Outcome cb = h.ok(Callback{1, "A001"}, zhang(), at(9, 4));
   EXPECT_EQ(types(cb), std::vector<EventType>{EventType::ticket_called_back});
-  EXPECT_EQ(cb.result["called"], false);
+  EXPECT_EQ(cb.result()["called"], false);
   EXPECT_TRUE(h.engine.window(1)->held.empty());
   const Ticket* a1 = h.by_number("A001");
   EXPECT_EQ(a1->state, TicketState::waiting);
@@ -393,7 +393,7 @@ TEST(CoreStateMachine, CallbackAtABusyWindowWaitsTargetedAndComesFirst) {
   EXPECT_EQ(h.queue(2, at(9, 5)), (std::vector<std::string>{"A003"}));
   h.ok(NoShow{1}, zhang(), at(9, 5));
   Outcome next = h.ok(CallNext{1}, zhang(), at(9, 6));
-  EXPECT_EQ(next.result["ticket"]["number"], "A001");
+  EXPECT_EQ(next.result()["ticket"]["number"], "A001");
 }
 
 TEST(CoreStateMachine, MessagesNameTheWindowTheTicketAndTheService) {
@@ -457,7 +457,7 @@ TEST(CoreStateMachine, RolloverExpiresEveryActiveTicketAndFreesTheWindows) {
   EXPECT_EQ(expired, (std::vector<std::string>{"A001", "A002", "A003", "B001"}));
   EXPECT_EQ(o.events[4].type, EventType::day_rolled_over);
   EXPECT_EQ(o.events[4].business_day, "2026-11-28");
-  EXPECT_EQ(o.result["business_day"], "2026-11-28");
+  EXPECT_EQ(o.result()["business_day"], "2026-11-28");
 
   EXPECT_EQ(h.engine.business_day(), "2026-11-28");
   for (int n : {1, 2, 5}) {
@@ -491,7 +491,7 @@ TEST(CoreStateMachine, ACommandAfterMidnightRollsOverFirstEvenIfItFails) {
   // An explicit rollover succeeds exactly when the day has changed.
   Outcome r = h.run(RollOverDay{}, admin(), at(0, 1, 2));
   ASSERT_TRUE(r.ok()) << describe(r);
-  EXPECT_EQ(r.result["business_day"], "2026-11-29");
+  EXPECT_EQ(r.result()["business_day"], "2026-11-29");
   EXPECT_EQ(types(r), std::vector<EventType>{EventType::day_rolled_over});
   Outcome again = h.run(RollOverDay{}, admin(), at(0, 2, 2));
   ASSERT_FALSE(again.ok());

@@ -159,7 +159,7 @@ class ScriptedHall {
     c.service = service;
     auto o = run(c, who(Role::kiosk, "kiosk-1"), now);
     EXPECT_TRUE(o.ok()) << o.error->message;
-    std::string id = o.result["ticket"]["id"];
+    std::string id = o.result()["ticket"]["id"];
     visits[id] = Visit{id, day, service, now, {}, {}, {}, {}, false};
     waiting.push_back(id);
     return id;
@@ -169,7 +169,7 @@ class ScriptedHall {
   std::string call(int day, int window, const std::string& clerk, TimeMs now) {
     auto o = run(CallNext{window}, who(Role::clerk, clerk), now);
     if (!o.ok()) return "";
-    std::string id = o.result["ticket"]["id"];
+    std::string id = o.result()["ticket"]["id"];
     Visit& v = visits[id];
     if (!v.first_called) {
       v.first_called = now;
@@ -598,7 +598,7 @@ TEST(ReportsAppointments, CountedByStateOnTheSlotsDayAndService) {
   const core::Actor portal = who(Role::booking, "portal"), kiosk = who(Role::kiosk, "kiosk-1");
   const TimeMs morning = kDay0 + 8 * 60 * kMin;
   auto book = [&](const std::string& service, TimeMs slot) {
-    return run(BookAppointment{service, slot}, portal, morning).result["appointment"]["code"].get<std::string>();
+    return run(BookAppointment{service, slot}, portal, morning).result()["appointment"]["code"].get<std::string>();
   };
   const std::string came = book("B", kDay0 + 9 * 60 * kMin);
   const std::string cancelled = book("B", kDay0 + 9 * 60 * kMin);

@@ -46,12 +46,14 @@ struct StoredRequest {
 struct Outcome {
   std::optional<Error> error;   // set: the command changed nothing; `events` is empty unless
                                 // a day rollover ran first: commit non-empty events regardless
-  nlohmann::json result;        // the success body for the client
+  std::string body;             // the success body for the client, JSON text
   std::vector<Event> events;    // to commit in this order before answering
   std::optional<StoredRequest> request;  // to commit with the events (successes only)
-  bool repeated = false;        // a retry: `result` is the first answer, nothing changed
+  bool repeated = false;        // a retry: `body` is the first answer, nothing changed
 
   bool ok() const { return !error.has_value(); }
+  // The body parsed, for tests and tools; the server sends `body` as it is.
+  nlohmann::json result() const { return body.empty() ? nlohmann::json() : nlohmann::json::parse(body); }
 };
 
 // Everything a restart needs, as loaded from storage.
