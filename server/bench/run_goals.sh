@@ -53,6 +53,7 @@ print("  error:", g("error")) if g("error") else None
 print("  calls to all displays ms:", g("calls", "to_all_displays_ms"))
 print("  displays left behind:", g("displays", "left_behind"), "failed:", g("displays", "failed"))
 print("  tickets/s:", g("kiosks", "per_second"), "issue ms:", g("kiosks", "latency_ms"))
+print("  CPU us per ticket:", g("kiosks", "cpu_us_per_ticket")) if g("kiosks", "cpu_us_per_ticket") else None
 p = g("server", "process") or {}
 print("  server rss MB end/max/hwm: %.1f / %.1f / %.1f, cpu %s%%" % (
     p.get("rss_kb_end", 0) / 1024, p.get("rss_kb_max_sampled", 0) / 1024, p.get("hwm_kb", 0) / 1024,

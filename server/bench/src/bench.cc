@@ -574,6 +574,16 @@ class Run {
     json bench = self_.to_json();
     if (bench_start && !bench.is_null()) bench["rss_kb_before_setup"] = bench_start->rss_kb;
     report_["bench_process"] = bench;
+    // Kiosks alone: CPU per ticket, steadier than tickets per second on a machine the bench
+    // shares with the server (it does not depend on how the two cores were shared in a run).
+    const double issued = server.contains("metrics_delta") ? server["metrics_delta"].value("hallq_tickets_issued_total", 0.0) : 0.0;
+    if (report_.contains("kiosks") && o_.displays == 0 && o_.clerks == 0 && issued > 0) {
+      json per = json::object();
+      if (server.contains("process") && server["process"].is_object())
+        per["server"] = round_to(server["process"].value("cpu_seconds", 0.0) * 1e6 / issued, 0.1);
+      if (bench.is_object()) per["bench"] = round_to(bench.value("cpu_seconds", 0.0) * 1e6 / issued, 0.1);
+      report_["kiosks"]["cpu_us_per_ticket"] = per;
+    }
     report_["measured"] = measured;
     co_return;
   }
@@ -684,6 +694,9 @@ std::string format_report(const json& r) {
              k.value("acknowledged", std::size_t(0)), k.value("per_second", 0.0),
              k.value("per_second_over_duration", 0.0)));
     line("  issue answer           " + latency_line(k["latency_ms"]));
+    if (k.contains("cpu_us_per_ticket"))
+      line(fmt("  CPU per ticket         server %.1f us, bench %.1f us", k["cpu_us_per_ticket"].value("server", 0.0),
+               k["cpu_us_per_ticket"].value("bench", 0.0)));
     if (!k["errors"].empty()) line("  errors: " + map_line(k["errors"]));
   }
   if (r.contains("server")) {
