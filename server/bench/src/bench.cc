@@ -6,15 +6,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "channel.h"
 #include "displays.h"
+#include "http_kiosks.h"
 #include "scan.h"
 #include "stats.h"
 
@@ -162,9 +165,38 @@ class Run {
     }
   }
 
+  // The kiosks of a flat-out HTTP run, on their own thread and epoll loop (http_kiosks.h).
+  asio::awaitable<bool> issue_over_http_thread(IssueJob& job, double timeout_s) {
+    std::vector<HttpKiosk> kiosks;
+    for (const auto& k : plan_.kiosks) kiosks.push_back(HttpKiosk{k.token, k.services});
+    std::atomic<bool> done = false;
+    std::atomic<std::size_t> acked = 0;
+    HttpIssueResult result;
+    std::thread t([&] {
+      result = issue_over_http(o_.server, kiosks, job.limit, job.deadline_s, 30, o_.run_id + "-k", &acked);
+      done = true;
+    });
+    const bool finished = co_await wait_until(
+        [&] {
+          job.acked = acked.load();  // for the progress lines
+          return done.load();
+        },
+        timeout_s, 0.01);
+    t.join();  // after its own deadline and drain: it always ends
+    job.started = result.started;
+    job.acked = result.acked;
+    job.first_sent_s = result.first_sent_s;
+    job.last_ack_s = result.last_ack_s;
+    for (const auto& [code, n] : result.errors) job.errors[code] += n;
+    job.latency = std::move(result.latency);
+    co_return finished;
+  }
+
   // Runs `job` on every kiosk channel with `lanes` commands in flight on each. Returns false if
   // the lanes are not done within `timeout_s` (a server that stopped answering).
   asio::awaitable<bool> issue(IssueJob& job, std::size_t lanes, double timeout_s) {
+    if (o_.kiosk_transport == Transport::http && job.interval_s == 0 && job.list.empty())
+      co_return co_await issue_over_http_thread(job, timeout_s);
     for (std::size_t k = 0; k < kiosks_.size(); ++k) {
       for (std::size_t l = 0; l < lanes; ++l) {
         ++job.lanes_running;
