@@ -56,6 +56,32 @@ std::string ws_command_message(std::string_view name, int window, std::string_vi
 
 // ---- HTTP -------------------------------------------------------------------------------------
 
+std::string http_request_text(std::string_view method, std::string_view target, std::string_view host,
+                              std::string_view token, std::string_view body) {
+  std::string req;
+  req.reserve(160 + target.size() + token.size() + body.size());
+  req.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(host);
+  if (!body.empty()) req += "\r\nContent-Type: application/json";
+  if (!token.empty()) req.append("\r\nAuthorization: Bearer ").append(token);
+  if (!body.empty() || method == "POST" || method == "PUT")
+    req.append("\r\nContent-Length: ").append(std::to_string(body.size()));
+  req += "\r\n\r\n";
+  req += body;
+  return req;
+}
+
+std::string http_command_body(std::string_view request_id, std::string_view fields) {
+  std::string body = R"({"request_id":")";
+  body += request_id;
+  body += '"';
+  if (!fields.empty()) {
+    body += ',';
+    body += fields;
+  }
+  body += '}';
+  return body;
+}
+
 HttpChannel::HttpChannel(asio::any_io_executor ex, tcp::endpoint server, std::string token)
     : stream_(std::move(ex)), server_(std::move(server)), host_(server_.address().to_string()), token_(std::move(token)) {}
 
@@ -70,15 +96,7 @@ asio::awaitable<Reply> HttpChannel::request(std::string_view method, std::string
   // The request as text, written in one piece: Beast's serializer cost the bench about as much
   // CPU as the send, CPU the server on the same two cores then lacked. Answers are still read
   // by Beast's parser.
-  std::string req;
-  req.reserve(160 + target.size() + token_.size() + body.size());
-  req.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(host_);
-  if (!body.empty()) req += "\r\nContent-Type: application/json";
-  if (!token_.empty()) req.append("\r\nAuthorization: Bearer ").append(token_);
-  if (!body.empty() || method == "POST" || method == "PUT")
-    req.append("\r\nContent-Length: ").append(std::to_string(body.size()));
-  req += "\r\n\r\n";
-  req += body;
+  const std::string req = http_request_text(method, target, host_, token_, body);
   Reply out;
   // A kept-alive connection may have been closed by the server: one retry on a fresh one.
   // Every command carries a request id, so sending it twice is harmless.
@@ -129,15 +147,7 @@ asio::awaitable<Reply> HttpChannel::command(std::string_view name, int window, s
   } else {
     target = "/api/commands/" + std::string(name);
   }
-  std::string body = R"({"request_id":")";
-  body += request_id;
-  body += '"';
-  if (!fields.empty()) {
-    body += ',';
-    body += fields;
-  }
-  body += '}';
-  co_return co_await request("POST", target, std::move(body));
+  co_return co_await request("POST", target, http_command_body(request_id, fields));
 }
 
 asio::awaitable<std::optional<std::string>> login(asio::any_io_executor ex, tcp::endpoint server,

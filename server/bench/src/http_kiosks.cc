@@ -6,15 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string_view>
 
-#include "scan.h"
+#include "channel.h"
 
 namespace hallq::bench {
 
@@ -49,12 +50,6 @@ int connect_to(const boost::asio::ip::tcp::endpoint& ep, std::string& error) {
   return fd;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 enum class Parse { need_more, ok, bad };
 
 // Takes one whole answer off the front of `in`.
@@ -76,8 +71,8 @@ Parse take_answer(std::string& in, int& status, std::string& body, bool& closes)
     if (colon == std::string_view::npos) continue;
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    if (iequals(line.substr(0, colon), "content-length")) length = std::strtoull(std::string(value).c_str(), nullptr, 10);
-    if (iequals(line.substr(0, colon), "connection") && value.find("close") != std::string_view::npos) closes = true;
+    if (boost::beast::iequals(line.substr(0, colon), "content-length")) length = std::strtoull(std::string(value).c_str(), nullptr, 10);
+    if (boost::beast::iequals(line.substr(0, colon), "connection") && value.find("close") != std::string_view::npos) closes = true;
   }
   if (length == std::string::npos) return Parse::bad;  // the hall server always sends it
   if (in.size() < end + 4 + length) return Parse::need_more;
@@ -132,10 +127,9 @@ HttpIssueResult issue_over_http(const boost::asio::ip::tcp::endpoint& server, co
       ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
     }
     const std::string& service = c.kiosk->services[c.cursor++ % c.kiosk->services.size()];
-    std::string body = R"({"request_id":")" + id_prefix + std::to_string(++counter) + R"(","service":")" + service + "\"}";
-    std::string request = "POST /api/tickets HTTP/1.1\r\nHost: " + host +
-                          "\r\nContent-Type: application/json\r\nAuthorization: Bearer " + c.kiosk->token +
-                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string request = http_request_text(
+        "POST", "/api/tickets", host, c.kiosk->token,
+        http_command_body(id_prefix + std::to_string(++counter), R"("service":")" + service + '"'));
     ++r.started;
     if (r.first_sent_s == 0) r.first_sent_s = now;
     c.sent_s = now;
@@ -160,8 +154,7 @@ HttpIssueResult issue_over_http(const boost::asio::ip::tcp::endpoint& server, co
       r.last_ack_s = t;
       return true;
     }
-    const std::string_view code = string_field(body, "code");
-    const std::string name = code.empty() ? "http_" + std::to_string(status) : std::string(code);
+    const std::string name = Reply{status, body}.error_code();
     ++r.errors[name];
     if (name == "rate_limited" || name == "busy") {
       c.resume_at = t + 0.01;
