@@ -30,9 +30,7 @@ class HttpKiosksTest : public ServerFixture {
   }
   double metric(const std::string& name) {
     client::HttpClient c("127.0.0.1", port_, std::chrono::seconds(5));
-    auto r = c.get("/metrics");
-    const auto at = r.body.find("\n" + name + " ");
-    return at == std::string::npos ? -1 : std::stod(r.body.substr(at + name.size() + 2));
+    return metric_value(c.get("/metrics").body, name);
   }
 };
 

@@ -33,6 +33,12 @@ struct TempDir {
   }
 };
 
+// The value of a metric in the server's /metrics text, or -1 if it is not there.
+inline double metric_value(const std::string& metrics, const std::string& name) {
+  const auto at = metrics.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
+}
+
 inline std::shared_ptr<const HallConfig> small_hall(const std::function<void(HallConfig&)>& edit = {}) {
   auto c = load_hall_config(std::string(HALLQ_TEST_DATA_DIR) + "/small-hall.json");
   if (!c) throw std::runtime_error("small-hall.json: " + c.error().message);

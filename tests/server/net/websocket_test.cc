@@ -260,12 +260,6 @@ TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
   ::close(stuck);
 }
 
-// The value of a counter in the /metrics text, or -1.
-double metric_value(const std::string& metrics, const std::string& name) {
-  auto at = metrics.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
-}
-
 // A call goes to the screens at once and takes the updates waiting before it along, in one
 // write and in seq order. Updates with no call after them still go when the hold is over.
 TEST_F(WebSocketTest, UpdatesRideWithTheNextCallOrGoWhenTheHoldIsOver) {
