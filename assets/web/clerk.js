@@ -355,12 +355,16 @@ function applySnapshot(snap) {
 function applyEvent(e) {
   const mine = S.windows.get(S.window);
   let touchesQueue = false;
-  if (e.ticket) {
-    const before = S.tickets.get(e.ticket.id);
+  // An answer can overtake the event of the press before it (HTTP against the WebSocket). An
+  // event whose ticket is older than the one the answer gave is old news: its ticket and its
+  // window record would roll the screen back until the next event, so keep what we have.
+  const before = e.ticket ? S.tickets.get(e.ticket.id) : null;
+  const stale = !!before && (e.ticket.history || []).length < (before.history || []).length;
+  if (e.ticket && !stale) {
     S.tickets.set(e.ticket.id, e.ticket);
     if (mine && (relevant(e.ticket, mine) || (before && relevant(before, mine)))) touchesQueue = true;
   }
-  if (e.window) {
+  if (e.window && !stale) {
     const w = S.windows.get(e.window.number);
     if (w) {
       // An event carries the whole record after the change: replace, absent fields are empty.

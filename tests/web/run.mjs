@@ -366,6 +366,52 @@ test('a missed event (seq gap) makes the console ask for a snapshot and catch up
   await http('POST', '/api/commands/cancel', { number: tk.number, request_id: reqId('c') }, await admin());
 });
 
+test('an event that arrives after the answer to a later press does not roll the console back', async () => {
+  // The answer to a press comes over HTTP, the events over the WebSocket: on a busy hall the
+  // answer to "hold" can reach the console before the event of the "start" that preceded it.
+  const page = await newPage();
+  let keepBack = false;
+  const kept = [];
+  let toPage = null;
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const upstream = ws.connectToServer();
+    toPage = ws;
+    ws.onMessage((m) => upstream.send(m));
+    upstream.onMessage((m) => {
+      if (keepBack && JSON.parse(String(m)).type === 'event') kept.push(m);
+      else ws.send(m);
+    });
+  });
+  const tk = await issue('C');
+  await clerkAt(page, 'li', 3);
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  await button(page, 'call-next').click();
+  await until(async () => (await text(page, '#curNumber')) === tk.number, 'the number on the console');
+  await until(() => enabled(page, 'start'), 'start enabled');
+  keepBack = true;
+  await button(page, 'start').click();
+  await until(() => enabled(page, 'hold'), 'hold enabled by the answer to start');
+  await button(page, 'hold').click();
+  await until(async () => (await text(page, '#heldList')).includes(tk.number), 'the answer to hold shows it held');
+  const eventOf = (m) => JSON.parse(String(m)).event;
+  await until(() => kept.some((m) => eventOf(m) === 'ticket_held'), 'the hold event kept back');
+  keepBack = false;
+  // The start's event arrives now, after the hold's answer: it is older than what the console
+  // shows, and must not take the held visitor off the screen.
+  const startIndex = kept.findIndex((m) => eventOf(m) === 'service_started');
+  check(startIndex >= 0, `the start event was kept back too (kept: ${kept.map(eventOf)})`);
+  for (const m of kept.splice(0, startIndex + 1)) toPage.send(m);
+  await page.waitForTimeout(400);
+  equal(await text(page, '#totHeld'), '1', 'held count after the late start event');
+  check((await text(page, '#heldList')).includes(tk.number), 'the held list still shows it');
+  check(await page.locator('#curEmpty').isVisible(), 'the console stays free');
+  for (const m of kept.splice(0)) toPage.send(m);
+  await page.waitForTimeout(200);
+  equal(await text(page, '#totHeld'), '1', 'held count after the hold event');
+  equal((await adminAt(3, 'callback', { number: tk.number })).status, 200, 'admin calls it back');
+  await freeWindow(3);
+});
+
 test('hotkeys drive a whole visit: start, hold, call back, transfer with return, complete', async () => {
   const tk = await issue('C');
   const page = await newPage();
