@@ -369,7 +369,10 @@ int Ctl::state() {
     if (w.contains("current") && w["current"].is_object())
       current = str(w["current"], "number") + " (" + str(w["current"], "state") + ")";
     std::string held;
-    for (const auto& h : w.value("held", json::array())) held += (held.empty() ? "" : ",") + h.get<std::string>();
+    for (const auto& h : w.value("held", json::array())) {
+      if (!held.empty()) held += ',';
+      held += h.get<std::string>();
+    }
     std::string clerk = str(w, "clerk");
     std::cout << "  " << pad(std::to_string(num(w, "number")), 6) << pad(str(w, "state"), 9) << pad(current, 16)
               << pad(clerk.empty() ? "-" : clerk, 13) << pad(std::to_string(num(w, "served_today")), 8)
