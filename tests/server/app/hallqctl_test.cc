@@ -56,7 +56,9 @@ Ran hallqctl(const std::vector<std::string>& args, const std::vector<std::string
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
+    // Nothing of the in-process server (its listening socket, its SQLite files) goes along:
+    // a real hallqctl is a process of its own.
+    close_range(3, ~0U, 0);
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
@@ -99,6 +101,17 @@ Ran hallqctl(const std::vector<std::string>& args, const std::vector<std::string
   return r;
 }
 
+// One line of `hallqctl watch`: seq, event, number and window in columns.
+std::string line(std::uint64_t seq, const std::string& event, const std::string& number, const std::string& window) {
+  std::string s = std::to_string(seq);
+  s.append(7 - s.size(), ' ');
+  s += event;
+  s.append(20 - event.size(), ' ');
+  s += number;
+  s.append(8 - number.size(), ' ');
+  return s + window + "\n";
+}
+
 std::string describe(const Ran& r) { return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
 
 class HallqctlTest : public ServerFixture {
@@ -109,6 +122,14 @@ class HallqctlTest : public ServerFixture {
     return {"HALLQ_SERVER=" + url(), "HALLQ_TOKEN=" + token};
   }
   double metric(const std::string& name) { return metric_value(http().get("/metrics").body, name); }
+  // Waits until the server has sent `n` WebSocket messages: a watcher's welcome and snapshot
+  // (which sets where its events begin) are the first two when it is the only socket.
+  void until_sent(double n) {
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (metric("hallq_websocket_messages_sent_total") < n && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
+    ASSERT_GE(metric("hallq_websocket_messages_sent_total"), n);
+  }
   std::string ticket_state(const std::string& id) {
     auto r = http().get("/api/tickets/" + id);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -286,11 +307,7 @@ TEST_F(HallqctlTest, WatchPrintsEachEventAsItHappensAndStopsAtItsCount) {
   auto watching = std::async(std::launch::async, [&] {
     return hallqctl({"watch", "--count", "3"}, as(kDisplayToken), "", 60s);
   });
-  // Its snapshot sets where its events begin: wait until the server has sent it (after the
-  // welcome; no other socket is open).
-  const auto until = std::chrono::steady_clock::now() + 20s;
-  while (metric("hallq_websocket_messages_sent_total") < 2 && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(20ms);
+  until_sent(2);
   const std::string admin = login("admin", "admin-pass");
   const auto seq = state(admin)["seq"].get<std::uint64_t>();
   for (const char* svc : {"A", "C"}) {
@@ -302,19 +319,34 @@ TEST_F(HallqctlTest, WatchPrintsEachEventAsItHappensAndStopsAtItsCount) {
 
   Ran w = watching.get();
   ASSERT_EQ(w.exit_code, 0) << describe(w);
-  auto line = [](std::uint64_t seq, const std::string& event, const std::string& number, const std::string& window) {
-    std::string s = std::to_string(seq);
-    s.append(7 - s.size(), ' ');
-    s += event;
-    s.append(20 - event.size(), ' ');
-    s += number;
-    s.append(8 - number.size(), ' ');
-    return s + window + "\n";
-  };
   // Window 3 serves C before A.
   EXPECT_EQ(w.out, line(seq + 1, "ticket_issued", "A001", "-") + line(seq + 2, "ticket_issued", "C001", "-") +
                        line(seq + 3, "ticket_called", "C001", "window 3"));
   EXPECT_NE(w.err.find("watching " + url() + " as board-1 (display)"), std::string::npos) << w.err;
+}
+
+TEST_F(HallqctlTest, WatchCarriesOnAcrossAServerRestart) {
+  auto watching = std::async(std::launch::async, [&] {
+    return hallqctl({"watch", "--count", "3"}, as(kDisplayToken), "", 60s);
+  });
+  until_sent(2);
+  const std::string admin = login("admin", "admin-pass");
+  const auto seq = state(admin)["seq"].get<std::uint64_t>();
+  ASSERT_EQ(hallqctl({"issue", "A"}, as(kKioskToken)).exit_code, 0);
+  until_sent(3);  // the event is on its way to the watcher
+
+  // The server restarts on the same address, as after a power cut or an upgrade.
+  last_options_.port = port_;
+  restart();
+  until_sent(2);  // the watcher is back: a new welcome and a new snapshot
+  ASSERT_EQ(hallqctl({"issue", "C"}, as(kKioskToken)).exit_code, 0);
+  ASSERT_EQ(hallqctl({"call-next", "3"}, as(login("admin", "admin-pass"))).exit_code, 0);
+
+  Ran w = watching.get();
+  ASSERT_EQ(w.exit_code, 0) << describe(w);
+  EXPECT_EQ(w.out, line(seq + 1, "ticket_issued", "A001", "-") + line(seq + 2, "ticket_issued", "C001", "-") +
+                       line(seq + 3, "ticket_called", "C001", "window 3"));
+  EXPECT_NE(w.err.find("connection to " + url() + " lost; reconnecting"), std::string::npos) << w.err;
 }
 
 TEST_F(HallqctlTest, HashPasswordMakesAHashTheServerAccepts) {
