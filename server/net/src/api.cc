@@ -44,6 +44,9 @@ void submit_with_fields(Context& ctx, std::string_view name, std::string_view bo
 
 namespace {
 
+constexpr int kLoginsPerUser = 10;            // a minute, right or wrong
+constexpr int kLoginFailuresPerAddress = 30;  // a minute
+
 // Splits "/api/windows/3/call-next" into {"api","windows","3","call-next"}; drops the query.
 std::vector<std::string_view> split_path(std::string_view target) {
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
@@ -125,13 +128,19 @@ void login(Context& ctx, const HttpRequest& req, const std::string& peer, std::f
   std::string password = r.string("password", true, 256);
   if (auto s = r.finish(); !s) return done(to_http(error_reply(s.error())));
   TimeMs t = ctx.hall->now();
-  // Guessing is slow on purpose: per user and per address, 10 tries a minute.
-  if (!ctx.login_limiter.allow("user:" + user, 10, 10, t) || !ctx.login_limiter.allow("peer:" + peer, 30, 30, t)) {
+  // Guessing is slow on purpose. A user name gets 10 tries a minute, right or wrong. An address
+  // gets 30 wrong ones a minute: each try takes a token and a right password gives it back, so
+  // at opening time a hall's clerks can all log in at once through one NAT or proxy address,
+  // while no more than 30 tries of one address wait for the password hash at a time.
+  const std::string peer_key = "peer:" + peer;
+  if (!ctx.login_limiter.allow(peer_key, kLoginFailuresPerAddress, kLoginFailuresPerAddress, t) ||
+      !ctx.login_limiter.allow("user:" + user, kLoginsPerUser, kLoginsPerUser, t)) {
     ctx.metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
     return done(error_of(ErrorCode::rate_limited, "too many login attempts: wait a minute"));
   }
-  boost::asio::post(ctx.slow, [&ctx, user, password, t, done = std::move(done)] {
+  boost::asio::post(ctx.slow, [&ctx, user, password, t, peer_key, done = std::move(done)] {
     auto s = ctx.auth->login(user, password, t);
+    if (s) ctx.login_limiter.refund(peer_key, kLoginFailuresPerAddress);
     if (!s) return done(to_http(error_reply(s.error())));
     done(to_http(json_reply(200, json{{"token", s->token},
                                    {"user", s->actor.name},

@@ -336,6 +336,62 @@ TEST_F(ApiTest, KioskIsRateLimited) {
   EXPECT_EQ(created + limited, 20);
 }
 
+// A hall of `n` more clerks, clerk1..clerkN, all with the password "pw", on a fake clock.
+class LoginLimitTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    const std::string hash = net::hash_password("pw");
+    net::ServerOptions o;
+    o.clock = clock_.fn();
+    start(o, small_hall([&](HallConfig& c) {
+      for (int i = 1; i <= 45; ++i) c.users.push_back(UserConfig{"clerk" + std::to_string(i), "", Role::clerk, hash, {1}});
+    }));
+  }
+  int login_status(const std::string& user, const std::string& password) {
+    auto r = http().post("/api/login", {{"user", user}, {"password", password}});
+    if (r.status == 429) {
+      EXPECT_EQ(r.json()["error"]["code"], "rate_limited") << r.body;
+    } else if (r.status == 401) {
+      EXPECT_EQ(r.json()["error"]["code"], "unauthorized") << r.body;
+    }
+    return r.status;
+  }
+  FakeClock clock_;
+};
+
+TEST_F(LoginLimitTest, AHallsClerksAllLogInAtOpeningFromOneAddress) {
+  // 45 clerks in the same minute, all from 127.0.0.1 (one NAT or proxy address in a hall).
+  for (int i = 1; i <= 45; ++i) EXPECT_EQ(login_status("clerk" + std::to_string(i), "pw"), 200) << "clerk" << i;
+  // Their right passwords cost the address nothing: a wrong one is still only a wrong one.
+  EXPECT_EQ(login_status("clerk1", "wrong"), 401);
+}
+
+TEST_F(LoginLimitTest, AnAddressGetsThirtyWrongPasswordsAMinute) {
+  for (int i = 1; i <= 30; ++i) EXPECT_EQ(login_status("clerk" + std::to_string(i), "guess"), 401) << i;
+  // The 31st try is refused before the password is looked at, right or wrong, any user.
+  EXPECT_EQ(login_status("clerk31", "guess"), 429);
+  EXPECT_EQ(login_status("clerk32", "pw"), 429);
+  EXPECT_EQ(login_status("nobody", "pw"), 429);
+  // Two seconds later one token has come back (30 a minute): one try, then refused again.
+  clock_.advance_ms(2'000);
+  EXPECT_EQ(login_status("clerk33", "pw"), 200);
+  EXPECT_EQ(login_status("clerk34", "guess"), 401);
+  EXPECT_EQ(login_status("clerk35", "pw"), 429);
+  // A minute on, the address is trusted again.
+  clock_.advance_ms(60'000);
+  EXPECT_EQ(login_status("clerk35", "pw"), 200);
+}
+
+TEST_F(LoginLimitTest, AUserNameGetsTenTriesAMinuteRightOrWrong) {
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(login_status("zhang", "guess"), 401) << i;
+  EXPECT_EQ(login_status("zhang", "zhang-pass"), 200);  // the tenth
+  EXPECT_EQ(login_status("zhang", "zhang-pass"), 429);  // the eleventh, right or not
+  EXPECT_EQ(login_status("li", "li-pass"), 200) << "another user is not held up";
+  clock_.advance_ms(6'000);  // one try back (10 a minute)
+  EXPECT_EQ(login_status("zhang", "zhang-pass"), 200);
+  EXPECT_EQ(login_status("zhang", "zhang-pass"), 429);
+}
+
 TEST_F(ApiTest, RestartRebuildsTheExactState) {
   start();
   auto c = http();

@@ -74,7 +74,10 @@ class Auth {
 // Thread-safe. Entries idle for ten minutes are forgotten so the map stays bounded.
 class RateLimiter {
  public:
+  // Takes a token if there is one.
   bool allow(const std::string& key, int rate_per_min, int burst, TimeMs now);
+  // Gives back a token `allow` took, for attempts that turn out not to count.
+  void refund(const std::string& key, int burst);
   std::size_t size() const;
 
  private:
@@ -82,6 +85,7 @@ class RateLimiter {
     double tokens = 0;
     TimeMs last = 0;
   };
+  Bucket& refilled(const std::string& key, int rate_per_min, int burst, TimeMs now);  // mu_ held
   mutable std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
   TimeMs last_sweep_ = 0;                             // guarded by mu_
