@@ -41,8 +41,8 @@ void print_usage(std::FILE* to) {
       "  --preissue N           tickets issued before anything else, over every service: the\n"
       "                          day so far (default 0)\n"
       "  --settle S --drain S --connect-timeout S   pauses and limits, seconds (1, 10, 300)\n"
-      "  --max-logins N          clerk logins to make (default 25: the server allows 30 a\n"
-      "                          minute per address); windows beyond are driven as the admin\n"
+      "  --max-logins N          clerk logins to make (default 25: each costs the server an\n"
+      "                          Argon2id check); windows beyond are driven as the admin\n"
       "  --label TEXT            copied into the report\n");
 }
 
