@@ -20,6 +20,7 @@ namespace hallq::test {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 class ApiTest : public ServerFixture {};
 
@@ -300,6 +301,102 @@ TEST_F(ApiTest, TwoClerksCallingAtOnceNeverCallTheSameTicket) {
   EXPECT_EQ(called.size(), std::size_t(kTickets));
   std::set<std::string> unique(called.begin(), called.end());
   EXPECT_EQ(unique.size(), called.size()) << "a ticket was called twice";
+}
+
+// A raw TCP client of the test's server, with a receive timeout so that no test can hang.
+struct RawClient {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s{io};
+  explicit RawClient(std::uint16_t port) {
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{10, 0};
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  void send(const std::string& raw) { boost::asio::write(s, boost::asio::buffer(raw)); }
+  // Everything the server sends until it closes the connection (or 10 s pass).
+  std::string until_closed() {
+    std::string got;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(s.native_handle(), buf, sizeof buf, 0);
+      if (n <= 0) return got;
+      got.append(buf, std::size_t(n));
+    }
+  }
+  // One answer to `raw`, or nullopt if the server closed the connection without one.
+  std::optional<boost::beast::http::response<boost::beast::http::string_body>> ask(const std::string& raw) {
+    send(raw);
+    boost::beast::flat_buffer buf;
+    boost::beast::http::response_parser<boost::beast::http::string_body> p;
+    boost::beast::error_code ec;
+    boost::beast::http::read(s, buf, p, ec);
+    if (ec) return std::nullopt;
+    return p.release();
+  }
+};
+constexpr const char* kHealth = "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST_F(ApiTest, OversizedHeadersAndStalledRequestsAreRefusedAndOthersServed) {
+  net::ServerOptions o;
+  o.http_header_limit = 1024;
+  o.http_timeout = 1s;
+  start(o);
+  // Headers over the limit: an answer in words, then the connection closes.
+  RawClient big(port_);
+  auto r = big.ask("GET /api/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(2000, 'x') + "\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 413);
+  EXPECT_FALSE(r->keep_alive());
+  EXPECT_EQ(json::parse(r->body())["error"]["code"], "payload_too_large");
+  EXPECT_EQ(json::parse(r->body())["error"]["message"], "the request headers are too large");
+
+  // Half a request, then nothing (a client that hung, or slowloris): closed at the timeout,
+  // while a client beside it is served.
+  RawClient stalled(port_);
+  stalled.send("POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"service\"");
+  const auto t0 = std::chrono::steady_clock::now();
+  RawClient other(port_);
+  auto ok = other.ask(kHealth);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->result_int(), 200);
+  EXPECT_EQ(stalled.until_closed(), "") << "a stalled request gets no answer, only the close";
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LT(waited, 9s) << "closed by the receive timeout of the test, not by the server";
+  EXPECT_EQ(metric_value(http().get("/metrics").body, "hallq_tickets_issued_total"), 0);
+}
+
+TEST_F(ApiTest, ConnectionsBeyondTheLimitAreClosedAndOneFreedIsUsedAgain) {
+  net::ServerOptions o;
+  o.max_connections = 4;
+  start(o);
+  // The server counts a connection until it has seen it close: ask again until it has.
+  auto answered = [&](RawClient& c) { return c.ask(kHealth).has_value(); };
+  std::vector<std::unique_ptr<RawClient>> open;
+  for (int i = 0; i < 4; ++i) {
+    bool ok = false;
+    for (int attempt = 0; attempt < 40 && !ok; ++attempt) {
+      auto c = std::make_unique<RawClient>(port_);
+      if ((ok = answered(*c))) open.push_back(std::move(c));
+      else std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(ok) << "connection " << i + 1 << " of 4 was refused";
+  }
+  // Four are open, kept alive: the fifth is closed without an answer, every time.
+  for (int i = 0; i < 3; ++i) {
+    RawClient surplus(port_);
+    EXPECT_FALSE(answered(surplus)) << "a connection over the limit was served";
+  }
+  // The open ones still work.
+  for (auto& c : open) EXPECT_TRUE(answered(*c));
+  // One leaves: its place is free again.
+  open.pop_back();
+  bool served = false;
+  for (int attempt = 0; attempt < 40 && !served; ++attempt) {
+    RawClient again(port_);
+    if (!(served = answered(again))) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST_F(ApiTest, ClerkRetryAfterTimeoutDoesNotCallTwice) {

@@ -189,6 +189,25 @@ TEST_F(WebSocketTest, SilentClientIsClosedAfterHelloTimeout) {
   EXPECT_EQ(ws.close_code(), 1008);
 }
 
+TEST_F(WebSocketTest, ASocketThatAnswersNoPingIsClosedAtTheIdleTimeoutAndAReaderStays) {
+  net::ServerOptions o;
+  o.ws_idle_timeout = 2s;  // a ping after 1 s of silence, closed after 2 s
+  start(o);
+  client::WsClient quiet, reader;
+  hello(quiet, kDisplayToken);
+  hello(reader, kDisplayToken);
+  // The reader reads (its client answers the server's pings); the quiet one reads nothing, as a
+  // display whose PC has frozen.
+  for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;)
+    EXPECT_FALSE(reader.receive(200ms).has_value()) << "nothing happened in the hall";
+  EXPECT_FALSE(quiet.receive(2s).has_value());
+  EXPECT_FALSE(quiet.is_open()) << "a socket silent for more than the idle timeout is still open";
+  ASSERT_TRUE(reader.is_open());
+  ASSERT_EQ(http().post("/api/tickets", {{"service", "A"}, {"request_id", "idle-1"}}, kKioskToken).status, 201);
+  EXPECT_TRUE(next_event(reader, "ticket_issued").has_value());
+  EXPECT_EQ(metric_value(http().get("/metrics").body, "hallq_websocket_connections"), 1);
+}
+
 TEST_F(WebSocketTest, OversizedMessageClosesWith1009) {
   net::ServerOptions o;
   o.ws_message_limit = 1024;
