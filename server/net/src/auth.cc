@@ -193,7 +193,8 @@ Result<core::Actor> Auth::authenticate(std::string_view bearer, TimeMs now) cons
   return it->second.actor;
 }
 
-RateLimiter::Bucket& RateLimiter::refilled(const std::string& key, int rate_per_min, int burst, TimeMs now) {
+bool RateLimiter::allow(const std::string& key, int rate_per_min, int burst, TimeMs now) {
+  std::lock_guard lock(mu_);
   if (now - last_sweep_ > 60'000) {
     std::erase_if(buckets_, [now](const auto& kv) { return now - kv.second.last > 600'000; });
     last_sweep_ = now;
@@ -207,12 +208,6 @@ RateLimiter::Bucket& RateLimiter::refilled(const std::string& key, int rate_per_
   double refill = double(std::max<TimeMs>(0, now - b.last)) * rate_per_min / 60'000.0;
   b.tokens = std::min<double>(burst, b.tokens + refill);
   b.last = now;
-  return b;
-}
-
-bool RateLimiter::allow(const std::string& key, int rate_per_min, int burst, TimeMs now) {
-  std::lock_guard lock(mu_);
-  Bucket& b = refilled(key, rate_per_min, burst, now);
   if (b.tokens < 1.0) return false;
   b.tokens -= 1.0;
   return true;
@@ -220,7 +215,8 @@ bool RateLimiter::allow(const std::string& key, int rate_per_min, int burst, Tim
 
 void RateLimiter::refund(const std::string& key, int burst) {
   std::lock_guard lock(mu_);
-  if (auto it = buckets_.find(key); it != buckets_.end()) it->second.tokens = std::min<double>(burst, it->second.tokens + 1.0);
+  if (auto it = buckets_.find(key); it != buckets_.end())
+    it->second.tokens = std::min<double>(burst, it->second.tokens + 1.0);
 }
 
 std::size_t RateLimiter::size() const {

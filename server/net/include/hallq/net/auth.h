@@ -85,7 +85,6 @@ class RateLimiter {
     double tokens = 0;
     TimeMs last = 0;
   };
-  Bucket& refilled(const std::string& key, int rate_per_min, int burst, TimeMs now);  // mu_ held
   mutable std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
   TimeMs last_sweep_ = 0;                             // guarded by mu_
