@@ -312,7 +312,10 @@ struct RawClient {
     timeval tv{10, 0};
     ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
-  void send(const std::string& raw) { boost::asio::write(s, boost::asio::buffer(raw)); }
+  void send(const std::string& raw) {
+    boost::system::error_code ec;  // a connection the server has closed fails at the read
+    boost::asio::write(s, boost::asio::buffer(raw), ec);
+  }
   // Everything the server sends until it closes the connection (or 10 s pass).
   std::string until_closed() {
     std::string got;
@@ -352,16 +355,16 @@ TEST_F(ApiTest, OversizedHeadersAndStalledRequestsAreRefusedAndOthersServed) {
 
   // Half a request, then nothing (a client that hung, or slowloris): closed at the timeout,
   // while a client beside it is served.
+  const auto t0 = std::chrono::steady_clock::now();  // the server's clock starts after this
   RawClient stalled(port_);
   stalled.send("POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"service\"");
-  const auto t0 = std::chrono::steady_clock::now();
   RawClient other(port_);
   auto ok = other.ask(kHealth);
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->result_int(), 200);
   EXPECT_EQ(stalled.until_closed(), "") << "a stalled request gets no answer, only the close";
   const auto waited = std::chrono::steady_clock::now() - t0;
-  EXPECT_GE(waited, 900ms);
+  EXPECT_GE(waited, 950ms);
   EXPECT_LT(waited, 9s) << "closed by the receive timeout of the test, not by the server";
   EXPECT_EQ(metric_value(http().get("/metrics").body, "hallq_tickets_issued_total"), 0);
 }
@@ -433,7 +436,8 @@ TEST_F(ApiTest, KioskIsRateLimited) {
   EXPECT_EQ(created + limited, 20);
 }
 
-// A hall of `n` more clerks, clerk1..clerkN, all with the password "pw", on a fake clock.
+// The small hall with 45 more clerks, clerk1..clerk45, all with the password "pw", on a fake
+// clock.
 class LoginLimitTest : public ServerFixture {
  protected:
   void SetUp() override {
