@@ -211,7 +211,7 @@ TEST_F(HallqctlTest, RefusalsExitOneWithTheServersMessageAndChangeNothing) {
       {{"call-next", "9"}, as(admin), "[not_found]"},                     // no such window
       {{"call-next", "1"}, as(kKioskToken), "[forbidden]"},               // a kiosk only issues
       {{"call-next", "3", "--user", "zhang", "--password", "zhang-pass"}, {"HALLQ_SERVER=" + url()}, "[forbidden]"},
-      {{"start", "1"}, as(admin), "["},                                   // nobody called yet
+      {{"start", "1"}, as(admin), "[invalid_state]"},                     // nobody called yet
       {{"state", "--user", "zhang", "--password", "wrong"}, {"HALLQ_SERVER=" + url()}, "[unauthorized]"},
   };
   for (const auto& c : cases) {
