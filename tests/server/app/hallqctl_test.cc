@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <future>
 #include <regex>
@@ -65,6 +66,7 @@ Ran hallqctl(const std::vector<std::string>& args, const std::vector<std::string
   close(in[0]);
   close(out[1]);
   close(err[1]);
+  std::signal(SIGPIPE, SIG_IGN);  // a child that exits without reading its stdin: EPIPE, not death
   if (!input.empty() && write(in[1], input.data(), input.size()) < 0) {}
   close(in[1]);
 
