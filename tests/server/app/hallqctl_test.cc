@@ -114,7 +114,9 @@ std::string line(std::uint64_t seq, const std::string& event, const std::string&
   return s + window + "\n";
 }
 
-std::string describe(const Ran& r) { return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string describe(const Ran& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 
 class HallqctlTest : public ServerFixture {
  protected:
@@ -156,7 +158,8 @@ TEST_F(HallqctlTest, AScriptTakesAVisitFromTheKioskToCompletion) {
   EXPECT_NE(again.out.find("repeated request"), std::string::npos) << again.out;
   EXPECT_EQ(metric("hallq_tickets_issued_total"), 1);
 
-  // A clerk logs in with the password on stdin and works window 1.
+  // A clerk logs in with the password on stdin and works window 1 (seven logins of the ten a
+  // user name gets a minute).
   const std::vector<std::string> at = {"HALLQ_SERVER=" + url()};
   auto clerk = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"--user", "zhang"});
