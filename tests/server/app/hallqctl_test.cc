@@ -114,6 +114,13 @@ std::string line(std::uint64_t seq, const std::string& event, const std::string&
   return s + window + "\n";
 }
 
+// What watch prints after `seq` for: issue A, issue C, call-next at window 3 (which serves C
+// before A).
+std::string a_c_and_the_call(std::uint64_t seq) {
+  return line(seq + 1, "ticket_issued", "A001", "-") + line(seq + 2, "ticket_issued", "C001", "-") +
+         line(seq + 3, "ticket_called", "C001", "window 3");
+}
+
 std::string describe(const Ran& r) {
   return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
 }
@@ -133,6 +140,12 @@ class HallqctlTest : public ServerFixture {
     while (metric("hallq_websocket_messages_sent_total") < n && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(20ms);
     ASSERT_GE(metric("hallq_websocket_messages_sent_total"), n);
+  }
+  // `hallqctl watch --count N` as the hall's board, running beside the test.
+  std::future<Ran> watch(int count) {
+    return std::async(std::launch::async, [this, count] {
+      return hallqctl({"watch", "--count", std::to_string(count)}, as(kDisplayToken), "", 60s);
+    });
   }
   std::string ticket_state(const std::string& id) {
     auto r = http().get("/api/tickets/" + id);
@@ -309,9 +322,7 @@ TEST_F(HallqctlTest, AnUnreachableServerExitsThreeAndTheSuggestedRetryIssuesOnce
 }
 
 TEST_F(HallqctlTest, WatchPrintsEachEventAsItHappensAndStopsAtItsCount) {
-  auto watching = std::async(std::launch::async, [&] {
-    return hallqctl({"watch", "--count", "3"}, as(kDisplayToken), "", 60s);
-  });
+  auto watching = watch(3);
   until_sent(2);
   const std::string admin = login("admin", "admin-pass");
   const auto seq = state(admin)["seq"].get<std::uint64_t>();
@@ -324,16 +335,12 @@ TEST_F(HallqctlTest, WatchPrintsEachEventAsItHappensAndStopsAtItsCount) {
 
   Ran w = watching.get();
   ASSERT_EQ(w.exit_code, 0) << describe(w);
-  // Window 3 serves C before A.
-  EXPECT_EQ(w.out, line(seq + 1, "ticket_issued", "A001", "-") + line(seq + 2, "ticket_issued", "C001", "-") +
-                       line(seq + 3, "ticket_called", "C001", "window 3"));
+  EXPECT_EQ(w.out, a_c_and_the_call(seq));
   EXPECT_NE(w.err.find("watching " + url() + " as board-1 (display)"), std::string::npos) << w.err;
 }
 
 TEST_F(HallqctlTest, WatchCarriesOnAcrossAServerRestart) {
-  auto watching = std::async(std::launch::async, [&] {
-    return hallqctl({"watch", "--count", "3"}, as(kDisplayToken), "", 60s);
-  });
+  auto watching = watch(3);
   until_sent(2);
   const std::string admin = login("admin", "admin-pass");
   const auto seq = state(admin)["seq"].get<std::uint64_t>();
@@ -349,8 +356,7 @@ TEST_F(HallqctlTest, WatchCarriesOnAcrossAServerRestart) {
 
   Ran w = watching.get();
   ASSERT_EQ(w.exit_code, 0) << describe(w);
-  EXPECT_EQ(w.out, line(seq + 1, "ticket_issued", "A001", "-") + line(seq + 2, "ticket_issued", "C001", "-") +
-                       line(seq + 3, "ticket_called", "C001", "window 3"));
+  EXPECT_EQ(w.out, a_c_and_the_call(seq));
   EXPECT_NE(w.err.find("connection to " + url() + " lost; reconnecting"), std::string::npos) << w.err;
 }
 
