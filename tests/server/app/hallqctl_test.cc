@@ -3,11 +3,8 @@
 // contract scripts rely on: 0 done, 1 refused by the server, 2 usage error, 3 unreachable.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,15 +129,9 @@ class HallqctlTest : public ServerFixture {
   std::vector<std::string> as(const std::string& token) const {
     return {"HALLQ_SERVER=" + url(), "HALLQ_TOKEN=" + token};
   }
-  double metric(const std::string& name) { return metric_value(http().get("/metrics").body, name); }
   // Waits until the server has sent `n` WebSocket messages: a watcher's welcome and snapshot
   // (which sets where its events begin) are the first two when it is the only socket.
-  void until_sent(double n) {
-    const auto until = std::chrono::steady_clock::now() + 20s;
-    while (metric("hallq_websocket_messages_sent_total") < n && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(20ms);
-    ASSERT_GE(metric("hallq_websocket_messages_sent_total"), n);
-  }
+  void until_sent(double n) { ASSERT_GE(until_metric("hallq_websocket_messages_sent_total", n), n); }
   // `hallqctl watch --count N` as the hall's board, running beside the test.
   std::future<Ran> watch(int count) {
     return std::async(std::launch::async, [this, count] {
@@ -287,16 +278,9 @@ TEST_F(HallqctlTest, UsageErrorsExitTwoWithoutTouchingTheServer) {
 }
 
 TEST_F(HallqctlTest, AnUnreachableServerExitsThreeAndTheSuggestedRetryIssuesOnce) {
-  // A port where nothing listens: bound, then closed.
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  const std::string dead = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  const NoListener nobody;
+  ASSERT_NE(nobody.port, 0);
+  const std::string dead = "http://127.0.0.1:" + std::to_string(nobody.port);
 
   Ran r = hallqctl({"issue", "B", "--server", dead}, as(kKioskToken));
   EXPECT_EQ(r.exit_code, 3) << describe(r);

@@ -3,14 +3,9 @@
 // one the server issued, and every refusal must be counted, not lost.
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
-
 #include <string>
 
 #include "../net/server_fixture.h"
-#include "hallq/client/client.h"
 #include "http_kiosks.h"
 
 namespace hallq::test {
@@ -27,10 +22,6 @@ class HttpKiosksTest : public ServerFixture {
   }
   boost::asio::ip::tcp::endpoint endpoint() const {
     return {boost::asio::ip::make_address("127.0.0.1"), port_};
-  }
-  double metric(const std::string& name) {
-    client::HttpClient c("127.0.0.1", port_, std::chrono::seconds(5));
-    return metric_value(c.get("/metrics").body, name);
   }
 };
 
@@ -65,19 +56,12 @@ TEST_F(HttpKiosksTest, RefusalsAreCountedByTheServersCodeAndNotAcknowledged) {
 }
 
 TEST_F(HttpKiosksTest, NoServerEndsAtOnceWithTransportErrors) {
-  // A port nobody listens on: bound, never listened to.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const boost::asio::ip::tcp::endpoint nobody{boost::asio::ip::make_address("127.0.0.1"), ntohs(a.sin_port)};
+  const NoListener none;
+  ASSERT_NE(none.port, 0);
+  const boost::asio::ip::tcp::endpoint nobody{boost::asio::ip::make_address("127.0.0.1"), none.port};
   std::vector<HttpKiosk> kiosks(3, HttpKiosk{kKioskToken, {"A"}});
   const double t0 = bench::now_s();
   auto r = issue_over_http(nobody, kiosks, 100, t0 + 60, 10, "t4-k");
-  ::close(fd);
   EXPECT_LT(bench::now_s() - t0, 5.0);
   EXPECT_EQ(r.acked, 0u);
   EXPECT_EQ(r.errors["transport: connect: Connection refused"], 3u);

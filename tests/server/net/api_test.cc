@@ -366,7 +366,7 @@ TEST_F(ApiTest, OversizedHeadersAndStalledRequestsAreRefusedAndOthersServed) {
   const auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(waited, 950ms);
   EXPECT_LT(waited, 9s) << "closed by the receive timeout of the test, not by the server";
-  EXPECT_EQ(metric_value(http().get("/metrics").body, "hallq_tickets_issued_total"), 0);
+  EXPECT_EQ(metric("hallq_tickets_issued_total"), 0);
 }
 
 TEST_F(ApiTest, ConnectionsBeyondTheLimitAreClosedAndOneFreedIsUsedAgain) {

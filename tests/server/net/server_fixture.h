@@ -4,12 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "hallq/client/client.h"
 #include "hallq/hall_config.h"
@@ -38,6 +43,25 @@ inline double metric_value(const std::string& metrics, const std::string& name) 
   const auto at = metrics.find("\n" + name + " ");
   return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
 }
+
+// A port on 127.0.0.1 where nothing listens: bound, never listened to, so that a connection is
+// refused and no other program can take the port while this lives.
+struct NoListener {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  std::uint16_t port = 0;
+  NoListener() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port = ntohs(a.sin_port);
+  }
+  ~NoListener() { ::close(fd); }
+  NoListener(const NoListener&) = delete;
+  NoListener& operator=(const NoListener&) = delete;
+};
 
 inline std::shared_ptr<const HallConfig> small_hall(const std::function<void(HallConfig&)>& edit = {}) {
   auto c = load_hall_config(std::string(HALLQ_TEST_DATA_DIR) + "/small-hall.json");
@@ -90,6 +114,20 @@ class ServerFixture : public ::testing::Test {
     auto r = c.post("/api/login", {{"user", user}, {"password", password}});
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json().value("token", "");
+  }
+  // A metric of the server's /metrics, -1 if it is not there.
+  double metric(const std::string& name) { return metric_value(http().get("/metrics").body, name); }
+  // Waits until `name` reaches `at_least`, or `timeout` passes; its last value. Counters that the
+  // server bumps after a send can lag what a client has already read.
+  double until_metric(const std::string& name, double at_least,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    double v = metric(name);
+    while (v < at_least && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      v = metric(name);
+    }
+    return v;
   }
   nlohmann::json state(const std::string& token) {
     auto c = http();

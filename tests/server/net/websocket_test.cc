@@ -205,7 +205,7 @@ TEST_F(WebSocketTest, ASocketThatAnswersNoPingIsClosedAtTheIdleTimeoutAndAReader
   ASSERT_TRUE(reader.is_open());
   ASSERT_EQ(http().post("/api/tickets", {{"service", "A"}, {"request_id", "idle-1"}}, kKioskToken).status, 201);
   EXPECT_TRUE(next_event(reader, "ticket_issued").has_value());
-  EXPECT_EQ(metric_value(http().get("/metrics").body, "hallq_websocket_connections"), 1);
+  EXPECT_EQ(metric("hallq_websocket_connections"), 1);
 }
 
 TEST_F(WebSocketTest, OversizedMessageClosesWith1009) {
@@ -297,9 +297,7 @@ TEST_F(WebSocketTest, UpdatesRideWithTheNextCallOrGoWhenTheHoldIsOver) {
   // The server counts a write just after its sendmsg, so the client can read the frames first:
   // wait until it has counted `messages` since `from`.
   auto counted = [&](double from, double messages) {
-    for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
-         std::this_thread::sleep_for(10ms))
-      if (counters().second - from >= messages) break;
+    until_metric("hallq_websocket_messages_sent_total", from + messages, 5s);
     return counters();
   };
   const auto [writes0, messages0] = counted(0, 2);
