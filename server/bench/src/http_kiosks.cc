@@ -29,9 +29,8 @@ struct Conn {
   std::size_t cursor = 0;
   std::string in;
   double sent_s = 0;
-  bool busy = false;      // a request is in flight
-  bool stopped = false;   // started its last ticket, or failed
-  double resume_at = 0;   // after "rate_limited" or "busy"
+  bool busy = false;     // a request is in flight
+  double resume_at = 0;  // after "rate_limited" or "busy"
 };
 
 int connect_to(const boost::asio::ip::tcp::endpoint& ep, std::string& error) {
@@ -108,15 +107,11 @@ HttpIssueResult issue_over_http(const boost::asio::ip::tcp::endpoint& server, co
     ++r.errors["transport: " + why];
     if (c.busy) --busy;
     c.busy = false;
-    c.stopped = true;
     close_conn(c);
   };
   auto send_next = [&](Conn& c) {
     const double now = now_s();
-    if (r.started >= limit || now >= deadline_s) {
-      c.stopped = true;
-      return;
-    }
+    if (r.started >= limit || now >= deadline_s) return;  // this kiosk is done
     if (c.fd < 0) {
       std::string error;
       c.fd = connect_to(server, error);
