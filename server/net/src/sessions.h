@@ -131,6 +131,7 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   void on_read(boost::beast::error_code ec, std::size_t);
   void handle(const std::string& text);
   void send(std::string_view text, Kind kind, bool answer = false);  // on the session strand
+  void answer(std::string_view text);  // a command's result: written with the others ready now
   void send_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer = false);   // and flush
   void queue_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer = false);  // flush later
   void reply(nlohmann::json j, bool answer = false);                                      // on the session strand
@@ -156,6 +157,7 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   std::size_t answers_owed_ = 0;   // command results not yet written
   bool waiting_ = false;           // for the socket to take more bytes
   bool flushing_ = false;          // flush() is on the stack
+  bool flush_posted_ = false;      // answers are queued and a flush() will write them
   bool held_ = false;              // in the shard's held_ list: an update waits for the hold
   bool broken_ = false;            // a write failed or the socket was dropped: nothing more goes out
   bool awaiting_snapshot_ = false;  // events until it arrives are in it

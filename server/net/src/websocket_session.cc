@@ -142,6 +142,9 @@ void WebSocketSession::handle(const std::string& text) {
       return;
     }
     std::string token = r.string("token", true, 256);
+    // false: a client that only sends commands (a script, a kiosk that shows no queue) gets
+    // their results and no snapshot or events, until it asks for a snapshot.
+    const bool events = r.boolean("events", false, true);
     if (auto s = r.finish(); !s) return bad(ErrorCode::bad_request, s.error().message);
     auto actor = ctx_.auth->authenticate(token, ctx_.hall->now());
     if (!actor) {
@@ -169,7 +172,7 @@ void WebSocketSession::handle(const std::string& text) {
     }
     reply(std::move(welcome));
     if (is_device(actor_->role)) ctx_.hall->device_connected(actor_->name, true);
-    ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role), actor_->role == Role::admin);
+    if (events) ctx_.hall->subscribe(weak_from_this(), wants_tickets(actor_->role), actor_->role == Role::admin);
     return;
   }
   if (!actor_ && visitor_ticket_.empty()) {
@@ -223,9 +226,7 @@ void WebSocketSession::handle(const std::string& text) {
     ++answers_owed_;
     ctx_.answers_owed.fetch_add(1, std::memory_order_relaxed);
     ctx_.hall->submit(std::move(*command), *actor_, [self = shared_from_this(), request_id](Reply r) {
-      asio::post(self->ws_.get_executor(), [self, request_id, r = std::move(r)] {
-        self->send(result_message(request_id, r), Kind::reply, true);
-      });
+      asio::post(self->ws_.get_executor(), [self, request_id, r = std::move(r)] { self->answer(result_message(request_id, r)); });
     });
     return;
   }
@@ -307,6 +308,17 @@ void WsShard::flush_held() {
 
 void WebSocketSession::send(std::string_view text, Kind kind, bool answer) {
   send_frame(text_frame(text), kind, answer);
+}
+
+// A commit answers a client's pipelined commands together, each in a handler of its own: they
+// queue, and one write after the last of them takes them all.
+void WebSocketSession::answer(std::string_view text) {
+  queue_frame(text_frame(text), Kind::reply, true);
+  if (std::exchange(flush_posted_, true)) return;
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
 }
 
 void WebSocketSession::send_frame(std::shared_ptr<const std::string> frame, Kind kind, bool answer) {

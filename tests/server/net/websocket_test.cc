@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -141,6 +142,76 @@ TEST_F(WebSocketTest, CommandsOverTheSocketAreAnsweredAndIdempotent) {
   ASSERT_TRUE(r3);
   EXPECT_FALSE(r3->at("ok").get<bool>());
   EXPECT_EQ(r3->at("error")["code"], "forbidden");
+}
+
+// A kiosk pressed by many visitors at once, over one socket: every command gets its own result,
+// once, however the commit groups them and however few writes carry them.
+TEST_F(WebSocketTest, PipelinedCommandsAreEachAnsweredOnce) {
+  start();
+  client::WsClient kiosk;
+  hello(kiosk, kKioskToken);
+  constexpr int kCommands = 60;
+  for (int i = 0; i < kCommands; ++i)
+    ASSERT_TRUE(kiosk.send({{"type", "command"}, {"command", "issue"}, {"service", "A"}, {"request_id", "p-" + std::to_string(i)}}));
+  std::set<std::string> ids, numbers;
+  for (int i = 0; i < kCommands; ++i) {
+    auto r = kiosk.receive_type("result", 5s);
+    ASSERT_TRUE(r) << "result " << i << " did not arrive";
+    ASSERT_TRUE(r->at("ok").get<bool>()) << r->dump();
+    EXPECT_TRUE(ids.insert(r->at("request_id")).second) << "answered twice: " << r->dump();
+    numbers.insert(r->at("result")["ticket"]["number"].get<std::string>());
+  }
+  EXPECT_EQ(ids.size(), std::size_t(kCommands));
+  EXPECT_EQ(numbers.size(), std::size_t(kCommands));  // sixty tickets, sixty numbers
+  EXPECT_FALSE(kiosk.receive_type("result", 300ms)) << "an extra result";
+}
+
+// "events": false in the hello: a client that only sends commands gets its results and none of
+// the hall's traffic, until it asks for a snapshot.
+TEST_F(WebSocketTest, ACommandOnlyClientGetsResultsAndNoEventsUntilItAsks) {
+  start();
+  client::WsClient board;
+  hello(board, kDisplayToken);
+  client::WsClient kiosk;
+  ASSERT_EQ(kiosk.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(kiosk.send({{"type", "hello"}, {"token", kKioskToken}, {"events", false}}));
+  auto welcome = kiosk.receive(5s);
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->at("type"), "welcome") << welcome->dump();
+
+  ASSERT_TRUE(kiosk.send({{"type", "command"}, {"command", "issue"}, {"service", "A"}, {"request_id", "q-1"}}));
+  auto r = kiosk.receive(5s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at("type"), "result") << "a snapshot or event came first: " << r->dump();
+  EXPECT_TRUE(r->at("ok").get<bool>()) << r->dump();
+  auto zhang = login("zhang", "zhang-pass");
+  ASSERT_EQ(http().post("/api/windows/1/call-next", {{"request_id", "q-2"}}, zhang).status, 200);
+  // The board has both events; by then the kiosk would have had them too.
+  auto issued = board.receive_type("event", 5s);
+  auto called = board.receive_type("event", 5s);
+  ASSERT_TRUE(issued && called);
+  EXPECT_EQ(called->at("event"), "ticket_called");
+  auto extra = kiosk.receive(500ms);
+  EXPECT_FALSE(extra) << "a command-only client got " << extra->dump();
+
+  ASSERT_TRUE(kiosk.send({{"type", "snapshot"}}));
+  auto snap = kiosk.receive(5s);
+  ASSERT_TRUE(snap);
+  ASSERT_EQ(snap->at("type"), "snapshot") << snap->dump();
+  EXPECT_EQ(snap->at("seq"), called->at("seq"));
+  ASSERT_EQ(http().post("/api/windows/1/recall", {{"request_id", "q-3"}}, zhang).status, 200);
+  auto recalled = kiosk.receive_type("event", 5s);
+  ASSERT_TRUE(recalled);
+  EXPECT_EQ(recalled->at("event"), "ticket_recalled");
+  EXPECT_EQ(recalled->at("seq").get<std::uint64_t>(), snap->at("seq").get<std::uint64_t>() + 1);
+
+  client::WsClient wrong;
+  ASSERT_EQ(wrong.connect("127.0.0.1", port_), "");
+  ASSERT_TRUE(wrong.send({{"type", "hello"}, {"token", kKioskToken}, {"events", "no"}}));
+  auto e = wrong.receive_type("error", 5s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("error")["code"], "bad_request");
+  EXPECT_EQ(e->at("error")["message"], "/events: must be true or false");
 }
 
 TEST_F(WebSocketTest, MalformedMessagesGetErrorsAndTheConnectionStays) {
