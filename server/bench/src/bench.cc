@@ -17,7 +17,7 @@
 
 #include "channel.h"
 #include "displays.h"
-#include "http_kiosks.h"
+#include "flat_kiosks.h"
 #include "scan.h"
 #include "stats.h"
 
@@ -122,10 +122,10 @@ class Run {
   }
 
   asio::awaitable<std::shared_ptr<CommandChannel>> open_channel(Transport t, const std::string& token,
-                                                                std::string& error) {
+                                                                std::string& error, bool events = true) {
     if (t == Transport::http) co_return std::make_shared<HttpChannel>(io_.get_executor(), o_.server, token);
     auto ws = std::make_shared<WsChannel>(io_.get_executor(), o_.server);
-    error = co_await ws->open(token);
+    error = co_await ws->open(token, events);
     if (!error.empty()) co_return nullptr;
     co_return ws;
   }
@@ -165,15 +165,16 @@ class Run {
     }
   }
 
-  // The kiosks of a flat-out HTTP run, on their own thread and epoll loop (http_kiosks.h).
-  asio::awaitable<bool> issue_over_http_thread(IssueJob& job, double timeout_s) {
-    std::vector<HttpKiosk> kiosks;
-    for (const auto& k : plan_.kiosks) kiosks.push_back(HttpKiosk{k.token, k.services});
+  // The kiosks of a flat-out run, on their own thread and epoll loop (flat_kiosks.h).
+  asio::awaitable<bool> issue_flat_out_thread(IssueJob& job, double timeout_s) {
+    std::vector<FlatKiosk> kiosks;
+    for (const auto& k : plan_.kiosks) kiosks.push_back(FlatKiosk{k.token, k.services});
+    FlatIssue plan{o_.kiosk_transport, o_.kiosk_pipeline, job.limit, job.deadline_s, 30, o_.run_id + "-k"};
     std::atomic<bool> done = false;
     std::atomic<std::size_t> acked = 0;
-    HttpIssueResult result;
+    FlatIssueResult result;
     std::thread t([&] {
-      result = issue_over_http(o_.server, kiosks, job.limit, job.deadline_s, 30, o_.run_id + "-k", &acked);
+      result = issue_flat_out(o_.server, kiosks, plan, &acked);
       done = true;
     });
     const bool finished = co_await wait_until(
@@ -195,8 +196,8 @@ class Run {
   // Runs `job` on every kiosk channel with `lanes` commands in flight on each. Returns false if
   // the lanes are not done within `timeout_s` (a server that stopped answering).
   asio::awaitable<bool> issue(IssueJob& job, std::size_t lanes, double timeout_s) {
-    if (o_.kiosk_transport == Transport::http && job.interval_s == 0 && job.list.empty())
-      co_return co_await issue_over_http_thread(job, timeout_s);
+    if (job.interval_s == 0 && job.list.empty() && !(o_.kiosk_transport == Transport::ws && o_.kiosk_events))
+      co_return co_await issue_flat_out_thread(job, timeout_s);
     for (std::size_t k = 0; k < kiosks_.size(); ++k) {
       for (std::size_t l = 0; l < lanes; ++l) {
         ++job.lanes_running;
@@ -355,7 +356,7 @@ class Run {
       std::string error;
       kiosks_.resize(plan_.kiosks.size());
       for (std::size_t i = 0; i < plan_.kiosks.size(); ++i) {
-        asio::co_spawn(io_, open_channel(o_.kiosk_transport, plan_.kiosks[i].token, error),
+        asio::co_spawn(io_, open_channel(o_.kiosk_transport, plan_.kiosks[i].token, error, o_.kiosk_events),
                        [&, i](std::exception_ptr, std::shared_ptr<CommandChannel> ch) {
                          kiosks_[i] = std::move(ch);
                          --running;

@@ -173,7 +173,7 @@ asio::awaitable<std::optional<std::string>> login(asio::any_io_executor ex, tcp:
 WsChannel::WsChannel(asio::any_io_executor ex, tcp::endpoint server)
     : ws_(std::move(ex)), server_(std::move(server)) {}
 
-asio::awaitable<std::string> WsChannel::open(std::string token) {
+asio::awaitable<std::string> WsChannel::open(std::string token, bool events) {
   auto& tcp_layer = beast::get_lowest_layer(ws_);
   tcp_layer.expires_after(10s);
   if (auto [ec] = co_await tcp_layer.async_connect(server_, kUse); ec) co_return "connect: " + ec.message();
@@ -186,9 +186,10 @@ asio::awaitable<std::string> WsChannel::open(std::string token) {
   std::string host = server_.address().to_string() + ":" + std::to_string(server_.port());
   if (auto [ec] = co_await ws_.async_handshake(host, "/ws", kUse); ec) co_return "handshake: " + ec.message();
   nlohmann::json hello{{"type", "hello"}, {"token", token}};
+  if (!events) hello["events"] = false;
   std::string text = hello.dump();
   if (auto [ec, n] = co_await ws_.async_write(asio::buffer(text), kUse); ec) co_return "hello: " + ec.message();
-  // welcome, then the snapshot (nothing else can come before it).
+  // welcome, then the snapshot (nothing else can come before it) unless events are off.
   bool welcomed = false;
   for (;;) {
     auto [ec, n] = co_await ws_.async_read(buffer_, kUse);
@@ -199,7 +200,7 @@ asio::awaitable<std::string> WsChannel::open(std::string token) {
     bool snapshot = find(m, R"("type":"snapshot")") != std::string_view::npos;
     if (snapshot) snapshot_bytes_ = m.size();
     buffer_.consume(buffer_.size());
-    if (snapshot) break;
+    if (snapshot || (welcomed && !events)) break;
   }
   buffer_.shrink_to_fit();
   open_ = true;

@@ -65,14 +65,16 @@ class HttpChannel final : public CommandChannel {
   std::string token_;
 };
 
-// One WebSocket as a client of the hall (hello, welcome, snapshot, then commands and events).
-// The server sends every event to every connection, this one included: they are counted and
-// dropped. Keep it in a shared_ptr: its reader holds a reference while the socket is open.
+// One WebSocket as a client of the hall (hello, welcome, snapshot, then commands and events), or
+// a command-only one (hello with "events": false: welcome, then results only). Events are
+// counted and dropped. Keep it in a shared_ptr: its reader holds a reference while the socket
+// is open.
 class WsChannel final : public CommandChannel, public std::enable_shared_from_this<WsChannel> {
  public:
   WsChannel(asio::any_io_executor ex, tcp::endpoint server);
-  // Connects and says hello; returns "" once the snapshot has arrived, else what went wrong.
-  asio::awaitable<std::string> open(std::string token);
+  // Connects and says hello; returns "" once the snapshot (or, without events, the welcome)
+  // has arrived, else what went wrong.
+  asio::awaitable<std::string> open(std::string token, bool events = true);
   asio::awaitable<Reply> command(std::string_view name, int window, std::string_view request_id,
                                  std::string_view fields) override;
   // Callback form: `done` runs on this channel's thread when the result (or the close) comes.

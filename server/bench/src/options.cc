@@ -33,6 +33,8 @@ void print_usage(std::FILE* to) {
       "Tuning:\n"
       "  --clerk-transport ws|http   (default ws)    --kiosk-transport ws|http (default ws)\n"
       "  --kiosk-pipeline P      commands in flight per WebSocket kiosk (default 16)\n"
+      "  --kiosk-events          WebSocket kiosks take the hall's snapshot and events, as a kiosk\n"
+      "                          screen would (default: command-only, hello with \"events\": false)\n"
       "  --display-threads T     threads reading displays (default 1)\n"
       "  --connect-concurrency C display handshakes in progress at once (default 256)\n"
       "  --max-tickets N         stop issuing after N tickets (default 300000)\n"
@@ -144,6 +146,7 @@ std::string parse_options(int argc, char** argv, Options& o, bool& help) {
     else if (a == "--clerk-transport") o.clerk_transport = transport();
     else if (a == "--kiosk-transport") o.kiosk_transport = transport();
     else if (a == "--kiosk-pipeline") o.kiosk_pipeline = std::size_t(number(1, 10000));
+    else if (a == "--kiosk-events") o.kiosk_events = true;
     else if (a == "--display-threads") o.display_threads = int(number(1, 64));
     else if (a == "--connect-concurrency") o.connect_concurrency = std::size_t(number(1, 100000));
     else if (a == "--max-tickets") o.max_tickets = std::size_t(number(0, 1e8));
@@ -176,6 +179,7 @@ nlohmann::json options_to_json(const Options& o) {
           {"clerk_transport", t(o.clerk_transport)},
           {"kiosk_transport", t(o.kiosk_transport)},
           {"kiosk_pipeline", o.kiosk_pipeline},
+          {"kiosk_events", o.kiosk_events},
           {"display_threads", o.display_threads},
           {"connect_concurrency", o.connect_concurrency},
           {"max_tickets", o.max_tickets},

@@ -35,6 +35,7 @@ struct Options {
   Transport clerk_transport = Transport::ws;  // --clerk-transport ws|http
   Transport kiosk_transport = Transport::ws;  // --kiosk-transport ws|http
   std::size_t kiosk_pipeline = 16;        // --kiosk-pipeline: commands in flight per WS kiosk
+  bool kiosk_events = false;              // --kiosk-events: WS kiosks take the hall's events too
   int display_threads = 1;                // --display-threads
   std::size_t connect_concurrency = 256;  // --connect-concurrency: display handshakes at once
   std::size_t max_tickets = 300000;       // --max-tickets: bound on tickets in the measured phase
