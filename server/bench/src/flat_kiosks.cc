@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <string_view>
+#include <utility>
 
 #include "channel.h"
 #include "scan.h"
@@ -266,7 +267,7 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
     std::string error;
     if (!out.empty() && !send_all(c.fd, out, error)) fail(c, error);
   };
-  // Returns false if the kiosk should rest before its next ticket.
+  // A refusal that asks for patience ("rate_limited", "busy") rests the kiosk.
   auto answered = [&](Conn& c, const Pending& p, int status, const std::string& body) {
     const double t = now_s();
     --owed;
@@ -275,16 +276,14 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
       if (acked_live) acked_live->fetch_add(1, std::memory_order_relaxed);
       r.latency.add((t - p.sent_s) * 1000);
       r.last_ack_s = t;
-      return true;
+      return;
     }
     const std::string name = Reply{status, body, ""}.error_code();
     ++r.errors[name];
     if (name == "rate_limited" || name == "busy") {
       c.resume_at = t + 0.01;
       if (!std::exchange(c.resting, true)) resting.push_back(&c);
-      return false;
     }
-    return true;
   };
   // The WebSocket frames read so far; false if the connection is to be closed.
   auto take_frames = [&](Conn& c) {
@@ -312,7 +311,12 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
         }
         continue;
       }
-      if (opcode != 0x1 || find(m, R"("type":"result")") == std::string_view::npos) continue;
+      if (opcode != 0x1) continue;
+      if (find(m, R"("type":"result")") == std::string_view::npos) {
+        // Not an answer: the server found fault with a message ({"type":"error"}).
+        if (find(m, R"("type":"error")") != std::string_view::npos) ++r.errors[std::string(string_field(m, "code"))];
+        continue;
+      }
       const std::string_view id = string_field(m, "request_id");
       const std::uint64_t n = id.size() > plan.id_prefix.size()
                                   ? std::strtoull(std::string(id.substr(plan.id_prefix.size())).c_str(), nullptr, 10)

@@ -1,8 +1,9 @@
 // Kiosks issuing flat out, all on one epoll loop of their own with requests and answers handled
 // as text: over HTTP keep-alive with one command in flight per connection, or over WebSockets
 // that say hello with "events": false and keep several in flight. Goal 3's load is hundreds of
-// such kiosks. On Beast coroutines the bench spent 34-38 us of CPU a ticket over HTTP and 25 over
-// WebSockets, CPU that the server on the same two cores then lacked (docs/benchmarks.md).
+// such kiosks. On Beast coroutines the bench spent 34-38 us of CPU a ticket over HTTP and 21-28
+// over command-only WebSockets, CPU that the server on the same two cores then lacked; this loop
+// spends about 2-3 over WebSockets (docs/benchmarks.md).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
