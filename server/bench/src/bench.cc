@@ -576,7 +576,7 @@ class Run {
       json m;
       for (const char* name : {"hallq_commands_ok_total", "hallq_commands_rejected_total", "hallq_tickets_issued_total",
                                "hallq_events_committed_total", "hallq_commits_total", "hallq_rate_limited_total",
-                               "hallq_busy_total", "hallq_websocket_messages_sent_total",
+                               "hallq_busy_total", "hallq_websocket_messages_sent_total", "hallq_websocket_writes_total",
                                "hallq_websocket_closed_slow_total", "hallq_websocket_snapshots_replaced_total"})
         m[name] = delta(name);
       double commits = delta("hallq_commits_total");

@@ -158,7 +158,9 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   bool waiting_ = false;           // for the socket to take more bytes
   bool flushing_ = false;          // flush() is on the stack
   bool flush_posted_ = false;      // answers are queued and a flush() will write them
-  bool held_ = false;              // in the shard's held_ list: an update waits for the hold
+  bool held_ = false;              // an update waits for the hold (or the next write)
+  bool listed_ = false;            // in the shard's held_ list
+  std::chrono::steady_clock::time_point held_since_;  // when the oldest waiting update came
   bool broken_ = false;            // a write failed or the socket was dropped: nothing more goes out
   bool awaiting_snapshot_ = false;  // events until it arrives are in it
   std::chrono::steady_clock::time_point wait_started_;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 #include <utility>
@@ -273,6 +274,7 @@ void WsShard::drain() {
   }
   // An event comes to every screen of the shard in a row: frame it once for all of them.
   std::shared_ptr<const std::string> message, frame;
+  bool wrote = false;
   for (Delivery& d : draining_) {
     if (d.message != message) {
       message = d.message;
@@ -281,29 +283,58 @@ void WsShard::drain() {
     WebSocketSession& s = *d.session;
     if (d.push != Push::update || update_hold_.count() == 0) {
       s.send_frame(frame, d.push == Push::snapshot ? WebSocketSession::Kind::snapshot : WebSocketSession::Kind::event);
+      wrote = true;
       continue;
     }
-    // Out with the next call to this client, or when the hold is over.
+    // Out with the next write to this client, or when the hold is over.
     s.queue_frame(frame, WebSocketSession::Kind::event);
-    if (std::exchange(s.held_, true)) continue;
-    if (held_.empty()) {
-      hold_timer_.expires_after(update_hold_);
-      hold_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) flush_held();
-      });
-    }
-    held_.push_back(std::move(d.session));
+    if (!std::exchange(s.held_, true)) s.held_since_ = std::chrono::steady_clock::now();
+    const auto due = s.held_since_ + update_hold_;
+    if (!std::exchange(s.listed_, true)) held_.push_back(std::move(d.session));
+    if (due < hold_until_) arm(due);
   }
   draining_.clear();
+  // A call took the held updates along: those clients wait for nothing now, and their next
+  // update is held afresh, not cut short by a timer set for the one before.
+  if (wrote) forget_unheld();
+}
+
+void WsShard::arm(std::chrono::steady_clock::time_point due) {
+  hold_until_ = due;
+  hold_timer_.expires_at(due);
+  hold_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) flush_held();
+  });
+}
+
+void WsShard::forget_unheld() {
+  auto due = std::chrono::steady_clock::time_point::max();
+  std::erase_if(held_, [&](const std::shared_ptr<WebSocketSession>& s) {
+    if (s->held_) {
+      due = std::min(due, s->held_since_ + update_hold_);
+      return false;
+    }
+    s->listed_ = false;
+    return true;
+  });
+  if (due == hold_until_) return;
+  if (held_.empty()) {
+    hold_until_ = due;
+    hold_timer_.cancel();
+    return;
+  }
+  arm(due);
 }
 
 void WsShard::flush_held() {
-  auto sessions = std::move(held_);
-  held_.clear();
-  for (auto& s : sessions) {
-    s->held_ = false;
-    s->flush();  // nothing to do if a call took the updates already
+  hold_until_ = std::chrono::steady_clock::time_point::max();
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& s : held_) {
+    if (!s->held_ || s->held_since_ + update_hold_ > now) continue;
+    s->held_ = false;  // released: a full socket sends them when it has room
+    s->flush();
   }
+  forget_unheld();
 }
 
 void WebSocketSession::send(std::string_view text, Kind kind, bool answer) {
@@ -431,6 +462,7 @@ void WebSocketSession::flush() {
     }
   }
   flushing_ = false;
+  held_ = false;  // no update waits any more
   // Everything is out: Beast's close may finish now, or ours begin.
   if (teardown_) return std::exchange(teardown_, nullptr)();
   if (close_after_ && !closed_) {

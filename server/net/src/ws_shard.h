@@ -5,7 +5,8 @@
 //
 // The shard also holds updates (Push::update) for up to the server's ws_update_hold, so that
 // they share a client's next write: a write costs the kernel about the same for one event as
-// for three, on the server and again on the screen.
+// for three, on the server and again on the screen. The hold counts from the oldest update the
+// client still waits for: one that a call took along does not shorten the next one's.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -43,12 +44,15 @@ class WsShard {
     Push push;
   };
   void drain();         // on the strand
-  void flush_held();    // on the strand: the hold is over
+  void flush_held();    // on the strand: the hold of the oldest held update is over
+  void arm(std::chrono::steady_clock::time_point due);
+  void forget_unheld();  // drops clients whose updates have gone; arms for the oldest left
 
   Strand strand_;
   const std::chrono::milliseconds update_hold_;
-  boost::asio::steady_timer hold_timer_;                  // armed while held_ is not empty
-  std::vector<std::shared_ptr<WebSocketSession>> held_;   // sessions with updates waiting
+  boost::asio::steady_timer hold_timer_;  // armed for the oldest update waiting
+  std::chrono::steady_clock::time_point hold_until_ = std::chrono::steady_clock::time_point::max();  // not armed
+  std::vector<std::shared_ptr<WebSocketSession>> held_;  // sessions that had updates waiting
   std::mutex mu_;
   std::vector<Delivery> pending_;  // guarded by mu_
   bool posted_ = false;            // a drain() is queued and has not taken pending_ yet

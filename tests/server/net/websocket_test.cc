@@ -401,6 +401,35 @@ TEST_F(WebSocketTest, UpdatesRideWithTheNextCallOrGoWhenTheHoldIsOver) {
   EXPECT_EQ(writes2 - writes1, 1);
 }
 
+// The hold counts from the update that waits. One that a call took along does not shorten the
+// next one's: in a busy hall that would add a write to every screen between most calls.
+TEST_F(WebSocketTest, AnUpdateAfterACallIsHeldItsWholeHold) {
+  net::ServerOptions o;
+  o.ws_update_hold = 1s;
+  start(o);
+  client::WsClient ws;
+  hello(ws, kDisplayToken);
+  auto c = http();
+  auto zhang = login("zhang", "zhang-pass");
+  ASSERT_EQ(c.post("/api/tickets", {{"service", "A"}, {"request_id", "h1"}}, kKioskToken).status, 201);
+  std::this_thread::sleep_for(400ms);
+  ASSERT_EQ(c.post("/api/windows/1/call-next", {{"request_id", "h2"}}, zhang).status, 200);
+  for (const char* kind : {"ticket_issued", "ticket_called"}) {
+    auto e = ws.receive_type("event", 5s);
+    ASSERT_TRUE(e) << kind;
+    EXPECT_EQ(e->at("event"), kind);
+  }
+  // Held from now: not when the first ticket's hold would have ended, 600 ms from now at most.
+  ASSERT_EQ(c.post("/api/tickets", {{"service", "A"}, {"request_id", "h3"}}, kKioskToken).status, 201);
+  const auto posted = std::chrono::steady_clock::now();
+  auto early = ws.receive(800ms);
+  EXPECT_FALSE(early) << "went out before its own hold: " << early->dump();
+  auto e = ws.receive_type("event", 5s);
+  ASSERT_TRUE(e) << "an update with no call after it never went out";
+  EXPECT_EQ(e->at("event"), "ticket_issued");
+  EXPECT_LT(std::chrono::steady_clock::now() - posted, 3s);
+}
+
 // What a raw client reads from the server: whole frames, parsed by hand so that a byte out of
 // place (a pong inside an event's frame, a frame cut short by a resync) shows as an error.
 struct ServerFrame {
