@@ -105,7 +105,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, std::share
 
   Context& ctx = impl->ctx;
   ctx.options = options;
-  for (int i = 0; i < options.threads; ++i) ctx.ws_shards.push_back(std::make_unique<WsShard>(impl->io, options.ws_update_hold));
+  for (int i = 0; i < options.threads; ++i) ctx.ws_shards.push_back(std::make_unique<WsShard>(impl->io));
   ctx.auth = std::make_unique<Auth>(config, Auth::Options{});
   HallOptions hall_options;
   hall_options.max_pending = options.max_pending_commands;

@@ -161,6 +161,7 @@ class WebSocketSession : public Subscriber, public std::enable_shared_from_this<
   bool held_ = false;              // an update waits for the hold (or the next write)
   bool listed_ = false;            // in the shard's held_ list
   std::chrono::steady_clock::time_point held_since_;  // when the oldest waiting update came
+  std::chrono::milliseconds hold_{0};  // how long updates may wait; set at hello
   bool broken_ = false;            // a write failed or the socket was dropped: nothing more goes out
   bool awaiting_snapshot_ = false;  // events until it arrives are in it
   std::chrono::steady_clock::time_point wait_started_;

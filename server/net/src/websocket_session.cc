@@ -153,6 +153,7 @@ void WebSocketSession::handle(const std::string& text) {
       return close_after_sending({websocket::close_code::policy_error, "unauthorized"});
     }
     actor_ = std::move(*actor);
+    hold_ = actor_->role == Role::display ? ctx_.options.display_update_hold : ctx_.options.ws_update_hold;
     hello_timer_.cancel();
     json welcome{{"type", "welcome"}, {"role", to_string(actor_->role)}, {"name", actor_->name},
                  {"windows", actor_->windows}, {"server_time", ctx_.hall->now()}};
@@ -281,7 +282,7 @@ void WsShard::drain() {
       frame = text_frame(*message);
     }
     WebSocketSession& s = *d.session;
-    if (d.push != Push::update || update_hold_.count() == 0) {
+    if (d.push != Push::update || s.hold_.count() == 0) {
       s.send_frame(frame, d.push == Push::snapshot ? WebSocketSession::Kind::snapshot : WebSocketSession::Kind::event);
       wrote = true;
       continue;
@@ -289,7 +290,7 @@ void WsShard::drain() {
     // Out with the next write to this client, or when the hold is over.
     s.queue_frame(frame, WebSocketSession::Kind::event);
     if (!std::exchange(s.held_, true)) s.held_since_ = std::chrono::steady_clock::now();
-    const auto due = s.held_since_ + update_hold_;
+    const auto due = s.held_since_ + s.hold_;
     if (!std::exchange(s.listed_, true)) held_.push_back(std::move(d.session));
     if (due < hold_until_) arm(due);
   }
@@ -311,7 +312,7 @@ void WsShard::forget_unheld() {
   auto due = std::chrono::steady_clock::time_point::max();
   std::erase_if(held_, [&](const std::shared_ptr<WebSocketSession>& s) {
     if (s->held_) {
-      due = std::min(due, s->held_since_ + update_hold_);
+      due = std::min(due, s->held_since_ + s->hold_);
       return false;
     }
     s->listed_ = false;
@@ -330,7 +331,7 @@ void WsShard::flush_held() {
   hold_until_ = std::chrono::steady_clock::time_point::max();
   const auto now = std::chrono::steady_clock::now();
   for (auto& s : held_) {
-    if (!s->held_ || s->held_since_ + update_hold_ > now) continue;
+    if (!s->held_ || s->held_since_ + s->hold_ > now) continue;
     s->held_ = false;  // released: a full socket sends them when it has room
     s->flush();
   }

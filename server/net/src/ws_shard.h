@@ -3,8 +3,8 @@
 // each of its sessions in turn, instead of a thousand posts (each an allocation, two locks and
 // often a thread wake-up): about a tenth of the server's CPU per message (docs/benchmarks.md).
 //
-// The shard also holds updates (Push::update) for up to the server's ws_update_hold, so that
-// they share a client's next write: a write costs the kernel about the same for one event as
+// The shard also holds updates (Push::update) for up to the client's hold (ws_update_hold, or
+// display_update_hold for a display), so that they share the client's next write: a write costs the kernel about the same for one event as
 // for three, on the server and again on the screen. The hold counts from the oldest update the
 // client still waits for: one that a call took along does not shorten the next one's.
 #pragma once
@@ -29,8 +29,7 @@ class WebSocketSession;
 class WsShard {
  public:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-  WsShard(boost::asio::io_context& io, std::chrono::milliseconds update_hold)
-      : strand_(boost::asio::make_strand(io)), update_hold_(update_hold), hold_timer_(strand_) {}
+  explicit WsShard(boost::asio::io_context& io) : strand_(boost::asio::make_strand(io)), hold_timer_(strand_) {}
 
   const Strand& strand() const { return strand_; }
 
@@ -49,7 +48,6 @@ class WsShard {
   void forget_unheld();  // drops clients whose updates have gone; arms for the oldest left
 
   Strand strand_;
-  const std::chrono::milliseconds update_hold_;
   boost::asio::steady_timer hold_timer_;  // armed for the oldest update waiting
   std::chrono::steady_clock::time_point hold_until_ = std::chrono::steady_clock::time_point::max();  // not armed
   std::vector<std::shared_ptr<WebSocketSession>> held_;  // sessions that had updates waiting

@@ -326,7 +326,7 @@ TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
   o.ws_queue_messages = 8;
   o.ws_send_buffer = 4096;
   o.ws_stall_timeout = 200ms;  // behind with a write stuck this long: closed, not resynced
-  o.ws_update_hold = 0ms;      // the healthy display waits for each notice before the next
+  o.display_update_hold = 0ms;  // the healthy display waits for each notice before the next
   start(o);
   int stuck = connect_stuck_display(port_);
   ASSERT_GE(stuck, 0);
@@ -354,7 +354,7 @@ TEST_F(WebSocketTest, ClientThatStopsReadingIsClosedAndOthersKeepUp) {
 // write and in seq order. Updates with no call after them still go when the hold is over.
 TEST_F(WebSocketTest, UpdatesRideWithTheNextCallOrGoWhenTheHoldIsOver) {
   net::ServerOptions o;
-  o.ws_update_hold = 3s;  // long enough that only the call can send the updates before it
+  o.display_update_hold = 3s;  // long enough that only the call can send the updates before it
   start(o);
   client::WsClient ws;
   auto snap = hello(ws, kDisplayToken);
@@ -405,7 +405,7 @@ TEST_F(WebSocketTest, UpdatesRideWithTheNextCallOrGoWhenTheHoldIsOver) {
 // next one's: in a busy hall that would add a write to every screen between most calls.
 TEST_F(WebSocketTest, AnUpdateAfterACallIsHeldItsWholeHold) {
   net::ServerOptions o;
-  o.ws_update_hold = 1s;
+  o.display_update_hold = 1s;
   start(o);
   client::WsClient ws;
   hello(ws, kDisplayToken);
@@ -428,6 +428,27 @@ TEST_F(WebSocketTest, AnUpdateAfterACallIsHeldItsWholeHold) {
   ASSERT_TRUE(e) << "an update with no call after it never went out";
   EXPECT_EQ(e->at("event"), "ticket_issued");
   EXPECT_LT(std::chrono::steady_clock::now() - posted, 3s);
+}
+
+// A hall's screens may hold updates longer than a clerk's console: the console answers a person
+// at the counter, the screens are the thousand clients whose writes the holds save.
+TEST_F(WebSocketTest, ScreensHoldUpdatesLongerThanConsoles) {
+  net::ServerOptions o;
+  o.ws_update_hold = 50ms;
+  o.display_update_hold = 3s;
+  start(o);
+  client::WsClient board, console;
+  hello(board, kDisplayToken);
+  hello(console, login("zhang", "zhang-pass"));
+  ASSERT_EQ(http().post("/api/tickets", {{"service", "A"}, {"request_id", "s1"}}, kKioskToken).status, 201);
+  auto e = console.receive_type("event", 2s);
+  ASSERT_TRUE(e) << "the console's update waited for the screens' hold";
+  EXPECT_EQ(e->at("event"), "ticket_issued");
+  auto early = board.receive(1s);
+  EXPECT_FALSE(early) << "the screen's update did not wait: " << early->dump();
+  auto late = board.receive_type("event", 5s);
+  ASSERT_TRUE(late) << "the screen's update never went out";
+  EXPECT_EQ(late->at("seq"), e->at("seq"));
 }
 
 // What a raw client reads from the server: whole frames, parsed by hand so that a byte out of

@@ -38,8 +38,9 @@ Reply json_reply(int status, const nlohmann::json& body);
 
 // What a subscriber is handed. A snapshot supersedes anything unsent. A call (and a recall, a
 // printer's reprint) goes out at once: a screen shows and speaks it. An update, any other event,
-// may wait a moment (ServerOptions::ws_update_hold) to share the next write to the same client:
-// in a busy hall a call's start and finish ride with the next call, one write instead of three.
+// may wait a moment (ServerOptions::ws_update_hold, display_update_hold) to share the next write
+// to the same client: in a busy hall a call's start and finish ride with the next call, one
+// write instead of three.
 enum class Push { snapshot, now, update };
 
 class Subscriber {

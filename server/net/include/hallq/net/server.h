@@ -34,6 +34,12 @@ struct ServerOptions {
   // How long an event other than a call may wait to share a client's next write (Push::update).
   // Calls go at once and take what waits with them. 0: every event is written when it comes.
   std::chrono::milliseconds ws_update_hold{100};
+  // The same for hall displays, the bulk of the clients. What they show besides calls (counts,
+  // a window's state) nobody reads to the tenth of a second, and at a call every 500 ms or so a
+  // longer hold lets a call's start and finish ride with the next call instead of going alone:
+  // half the writes to every screen (docs/benchmarks.md). Clerks' consoles, evaluators and
+  // kiosks answer a person at the counter, and keep ws_update_hold.
+  std::chrono::milliseconds display_update_hold{500};
   std::size_t max_connections = 20000;          // beyond this, new connections are closed
   std::size_t max_pending_commands = 20000;     // commit queue bound; beyond: 503 busy
   std::function<TimeMs()> clock;                // tests pass a fake; default system clock
