@@ -16,6 +16,7 @@
 
 #include "scan.h"
 #include "stats.h"
+#include "ws_frames.h"
 
 namespace hallq::bench {
 
@@ -53,25 +54,6 @@ const char* step_name(Step s) {
   }
 }
 
-// A client frame: FIN, the opcode, and the payload masked with a fresh key (RFC 6455 5.3).
-std::string client_frame(std::uint8_t opcode, std::string_view payload, std::mt19937& random) {
-  std::string f;
-  f.push_back(char(0x80 | opcode));
-  const std::size_t n = payload.size();
-  if (n < 126) {
-    f.push_back(char(0x80 | n));
-  } else {  // hellos and pongs are small; 16 bits is plenty
-    f.push_back(char(0x80 | 126));
-    f.push_back(char((n >> 8) & 0xff));
-    f.push_back(char(n & 0xff));
-  }
-  const std::uint32_t key = random();
-  char mask[4];
-  std::memcpy(mask, &key, 4);
-  f.append(mask, 4);
-  for (std::size_t i = 0; i < n; ++i) f.push_back(char(payload[i] ^ mask[i % 4]));
-  return f;
-}
 }  // namespace
 
 struct DisplayFleet::Shard {
@@ -263,37 +245,33 @@ struct DisplayFleet::Shard {
   void frames(Display& d, std::string_view data, double at) {
     std::size_t pos = 0;
     while (d.step != Step::done) {
-      const std::size_t left = data.size() - pos;
-      if (left < 2) break;
-      const auto b0 = std::uint8_t(data[pos]), b1 = std::uint8_t(data[pos + 1]);
-      std::size_t header = 2;
-      std::uint64_t length = b1 & 0x7f;
-      if (length >= 126) {
-        const std::size_t width = length == 126 ? 2 : 8;
-        if (left < 2 + width) break;
-        length = 0;
-        for (std::size_t i = 0; i < width; ++i) length = (length << 8) | std::uint8_t(data[pos + 2 + i]);
-        header += width;
-      }
-      if ((b1 & 0x80) != 0) return finish(d, "read: a masked frame from the server");
-      if (length > kMessageMax) return finish(d, "read: a frame over 64 MiB");
-      if (left < header + length) break;
-      std::string_view payload = data.substr(pos + header, std::size_t(length));
-      pos += header + std::size_t(length);
-      const int opcode = b0 & 0x0f;
-      if ((b0 & 0x80) == 0 || opcode == 0x0 || opcode == 0x2) return finish(d, "read: a fragmented or binary message");
-      if (opcode == 0x1) {
-        on_text(d, payload, at);
-      } else if (opcode == 0x9) {  // the server's keep-alive ping
-        send_all(d, client_frame(0xA, payload, random), "pong");
-      } else if (opcode == 0x8) {
-        const int code = payload.size() >= 2 ? (std::uint8_t(payload[0]) << 8) | std::uint8_t(payload[1]) : 1005;
-        std::string reason(payload.size() > 2 ? payload.substr(2) : std::string_view());
+      ws::Frame f;
+      std::string why;
+      const ws::Take took = ws::take_server_frame(data, pos, kMessageMax, f, why);
+      if (took == ws::Take::need_more) break;
+      if (took == ws::Take::bad) return finish(d, "read: " + why);
+      if (f.opcode == 0x1) {
+        on_text(d, f.payload, at);
+      } else if (f.opcode == 0x2) {
+        return finish(d, "read: a binary message");
+      } else if (f.opcode == 0x9) {  // the server's keep-alive ping
+        send_all(d, client_frame(0xA, f.payload), "pong");
+      } else if (f.opcode == 0x8) {
+        const std::string_view p = f.payload;
+        const int code = p.size() >= 2 ? (std::uint8_t(p[0]) << 8) | std::uint8_t(p[1]) : 1005;
+        std::string reason(p.size() > 2 ? p.substr(2) : std::string_view());
         return finish(d, "closed by the server: " + std::to_string(code) + " " + reason);
       }
     }
     if (d.step == Step::done) return;
     d.partial.assign(data.substr(pos));
+  }
+
+  // A client frame masked with a fresh key, as a browser's would be.
+  std::string client_frame(std::uint8_t opcode, std::string_view payload) {
+    std::string f;
+    ws::append_client_frame(f, opcode, payload, std::uint32_t(random()));
+    return f;
   }
 
   void on_readable(std::size_t k, std::vector<char>& chunk) {
@@ -335,13 +313,10 @@ struct DisplayFleet::Shard {
   }
 
   void run() {
-    const std::string host = options.server.address().to_string() + ":" + std::to_string(options.server.port());
     std::string key(16, '\0');
     for (char& c : key) c = char(random());
-    upgrade_request = "GET /ws HTTP/1.1\r\nHost: " + host +
-                      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                      "Sec-WebSocket-Key: " + base64(key) + "\r\n\r\n";
-    hello = client_frame(0x1, R"({"type":"hello","token":")" + options.token + R"("})", random);
+    upgrade_request = ws::upgrade_request(options.server, key);
+    hello = client_frame(0x1, R"({"type":"hello","token":")" + options.token + R"("})");
     const int limit = int(std::max<std::size_t>(1, options.connect_concurrency));
     std::vector<char> chunk(kReadChunk);
     std::vector<epoll_event> ready(512);
@@ -365,21 +340,6 @@ struct DisplayFleet::Shard {
         time_out_handshakes();
       }
     }
-  }
-
-  static std::string base64(std::string_view in) {
-    static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < in.size(); i += 3) {
-      std::uint32_t v = std::uint8_t(in[i]) << 16;
-      if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
-      if (i + 2 < in.size()) v |= std::uint8_t(in[i + 2]);
-      out.push_back(kDigits[(v >> 18) & 63]);
-      out.push_back(kDigits[(v >> 12) & 63]);
-      out.push_back(i + 1 < in.size() ? kDigits[(v >> 6) & 63] : '=');
-      out.push_back(i + 2 < in.size() ? kDigits[v & 63] : '=');
-    }
-    return out;
   }
 };
 

@@ -20,6 +20,7 @@
 
 #include "channel.h"
 #include "scan.h"
+#include "ws_frames.h"
 
 namespace hallq::bench {
 
@@ -105,48 +106,6 @@ Parse take_answer(std::string& in, int& status, std::string& body, bool& closes)
   return Parse::ok;
 }
 
-// A client's frame is masked (RFC 6455 5.3). An all-zero key is a key like any other, and it
-// spares the XOR over every byte.
-void append_ws_frame(std::string& out, unsigned char opcode, std::string_view payload) {
-  const std::uint64_t n = payload.size();
-  out.push_back(char(0x80 | opcode));  // FIN
-  if (n < 126) {
-    out.push_back(char(0x80 | n));
-  } else if (n <= 0xffff) {
-    out.push_back(char(0x80 | 126));
-    out.push_back(char(n >> 8));
-    out.push_back(char(n & 0xff));
-  } else {
-    out.push_back(char(0x80 | 127));
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(char((n >> shift) & 0xff));
-  }
-  out.append(4, '\0');
-  out.append(payload);
-}
-
-// One whole server frame at `in[at]` (the server masks nothing and fragments nothing): its
-// opcode and payload, and `at` moved past it.
-Parse take_frame(std::string_view in, std::size_t& at, int& opcode, std::string_view& payload) {
-  const std::string_view f = in.substr(at);
-  if (f.size() < 2) return Parse::need_more;
-  const auto b0 = static_cast<unsigned char>(f[0]), b1 = static_cast<unsigned char>(f[1]);
-  if (!(b0 & 0x80) || (b1 & 0x80)) return Parse::bad;
-  std::uint64_t n = b1 & 0x7f;
-  std::size_t head = 2;
-  if (n >= 126) {
-    head = n == 126 ? 4 : 10;
-    if (f.size() < head) return Parse::need_more;
-    n = 0;
-    for (std::size_t i = 2; i < head; ++i) n = n << 8 | static_cast<unsigned char>(f[i]);
-  }
-  if (n > kMaxFrame) return Parse::bad;
-  if (f.size() < head + n) return Parse::need_more;
-  opcode = b0 & 0x0f;
-  payload = f.substr(head, std::size_t(n));
-  at += head + std::size_t(n);
-  return Parse::ok;
-}
-
 // Blocking, before the loop: the upgrade, then a command-only hello and its welcome. Returns ""
 // or what went wrong: the server's code for a refused hello, "transport: ..." otherwise.
 std::string open_websocket(Conn& c, const boost::asio::ip::tcp::endpoint& server) {
@@ -165,10 +124,7 @@ std::string open_websocket(Conn& c, const boost::asio::ip::tcp::endpoint& server
     c.in.append(chunk, std::size_t(n));
     return true;
   };
-  const std::string host = server.address().to_string() + ":" + std::to_string(server.port());
-  const std::string upgrade = "GET /ws HTTP/1.1\r\nHost: " + host +
-                              "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              "Sec-WebSocket-Key: aGFsbHEta2lvc2stMDAwMQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  const std::string upgrade = ws::upgrade_request(server, "hallq-kiosk-0001");
   if (!send_all(c.fd, upgrade, error)) return "transport: " + error;
   std::size_t end;
   while ((end = c.in.find("\r\n\r\n")) == std::string::npos)
@@ -177,25 +133,25 @@ std::string open_websocket(Conn& c, const boost::asio::ip::tcp::endpoint& server
   c.in.erase(0, end + 4);
 
   std::string hello;
-  append_ws_frame(hello, 0x1,
+  ws::append_client_frame(hello, 0x1,
                   nlohmann::json{{"type", "hello"}, {"token", c.kiosk->token}, {"events", false}}.dump());
   if (!send_all(c.fd, hello, error)) return "transport: " + error;
   for (;;) {
     std::size_t at = 0;
-    int opcode = 0;
-    std::string_view m;
-    const Parse p = take_frame(c.in, at, opcode, m);
-    if (p == Parse::bad) return "transport: hello: malformed frame";
-    if (p == Parse::need_more) {
+    ws::Frame f;
+    const ws::Take took = ws::take_server_frame(c.in, at, kMaxFrame, f, error);
+    if (took == ws::Take::bad) return "transport: hello: " + error;
+    if (took == ws::Take::need_more) {
       if (!read_more()) return "transport: hello: " + error;
       continue;
     }
-    if (opcode == 0x1 && find(m, R"("type":"welcome")") != std::string_view::npos) {
+    const std::string_view m = f.payload;
+    if (f.opcode == 0x1 && find(m, R"("type":"welcome")") != std::string_view::npos) {
       c.in.erase(0, at);
       break;
     }
-    if (opcode == 0x1 && find(m, R"("type":"error")") != std::string_view::npos) return std::string(string_field(m, "code"));
-    if (opcode == 0x8) return "transport: hello: closed by the server";
+    if (f.opcode == 0x1 && find(m, R"("type":"error")") != std::string_view::npos) return std::string(string_field(m, "code"));
+    if (f.opcode == 0x8) return "transport: hello: closed by the server";
     c.in.erase(0, at);
   }
   timeval none{0, 0};
@@ -208,8 +164,8 @@ std::string open_websocket(Conn& c, const boost::asio::ip::tcp::endpoint& server
 FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, const std::vector<FlatKiosk>& kiosks,
                                const FlatIssue& plan, std::atomic<std::size_t>* acked_live) {
   FlatIssueResult r;
-  const bool ws = plan.transport == Transport::ws;
-  const std::size_t in_flight = ws ? std::max<std::size_t>(plan.in_flight, 1) : 1;
+  const bool over_ws = plan.transport == Transport::ws;
+  const std::size_t in_flight = over_ws ? std::max<std::size_t>(plan.in_flight, 1) : 1;
   const std::string host = server.address().to_string();
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) {
@@ -248,7 +204,7 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
     const double now = now_s();
     while (c.pending.size() < in_flight && r.started < plan.limit && now < plan.deadline_s) {
       if (c.fd < 0) {
-        if (ws) return;  // a WebSocket kiosk that lost its connection is done
+        if (over_ws) return;  // a WebSocket kiosk that lost its connection is done
         std::string error;  // HTTP: the server said "close" after the last answer
         c.fd = connect_to(server, error);
         if (c.fd < 0) return fail(c, error);
@@ -257,7 +213,7 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
       const std::string& service = c.kiosk->services[c.cursor++ % c.kiosk->services.size()];
       const std::string id = plan.id_prefix + std::to_string(++counter);
       const std::string fields = R"("service":")" + service + '"';
-      if (ws) append_ws_frame(out, 0x1, ws_command_message("issue", 0, id, fields));
+      if (over_ws) ws::append_client_frame(out, 0x1, ws_command_message("issue", 0, id, fields));
       else out += http_request_text("POST", "/api/tickets", host, c.kiosk->token, http_command_body(id, fields));
       ++r.started;
       if (r.first_sent_s == 0) r.first_sent_s = now;
@@ -290,21 +246,23 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
     std::size_t at = 0;
     bool open = true;
     for (;;) {
-      int opcode = 0;
-      std::string_view m;
-      const Parse p = take_frame(c.in, at, opcode, m);
-      if (p == Parse::need_more) break;
-      if (p == Parse::bad) {
-        fail(c, "read: malformed frame");
+      ws::Frame f;
+      std::string why;
+      const ws::Take took = ws::take_server_frame(c.in, at, kMaxFrame, f, why);
+      if (took == ws::Take::need_more) break;
+      if (took == ws::Take::bad) {
+        fail(c, "read: " + why);
         return false;
       }
+      const int opcode = f.opcode;
+      const std::string_view m = f.payload;
       if (opcode == 0x8) {
         open = false;
         break;
       }
       if (opcode == 0x9) {  // a ping: its pong carries the same bytes
         std::string pong, error;
-        append_ws_frame(pong, 0xA, m);
+        ws::append_client_frame(pong, 0xA, m);
         if (!send_all(c.fd, pong, error)) {
           fail(c, error);
           return false;
@@ -343,7 +301,7 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
       fail(c, "kiosk has no service");
       continue;
     }
-    if (ws) {
+    if (over_ws) {
       if (const std::string error = open_websocket(c, server); !error.empty()) {
         ++r.errors[error];
         c.failed = true;
@@ -399,7 +357,7 @@ FlatIssueResult issue_flat_out(const boost::asio::ip::tcp::endpoint& server, con
         closed = true;  // end of stream or an error
         break;
       }
-      if (ws) {
+      if (over_ws) {
         if (!take_frames(c)) closed = true;
       } else {
         while (!c.pending.empty() && c.fd >= 0) {

@@ -4,9 +4,10 @@
 // often a thread wake-up): about a tenth of the server's CPU per message (docs/benchmarks.md).
 //
 // The shard also holds updates (Push::update) for up to the client's hold (ws_update_hold, or
-// display_update_hold for a display), so that they share the client's next write: a write costs the kernel about the same for one event as
-// for three, on the server and again on the screen. The hold counts from the oldest update the
-// client still waits for: one that a call took along does not shorten the next one's.
+// display_update_hold for a display), so that they share the client's next write: a write costs
+// the kernel about the same for one event as for three, on the server and again on the screen.
+// The hold counts from the oldest update the client still waits for: one that a call took along
+// does not shorten the next one's.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
