@@ -31,6 +31,8 @@ struct Context {
   // Set when stopping: requests read from now on are refused at once and their connections
   // closed, so the count above can reach zero under a steady load.
   std::atomic<bool> stopping{false};
+  // Connections over max_connections being answered 503 now (ServerOptions::max_turned_away).
+  std::atomic<std::size_t> turning_away{0};
   boost::asio::thread_pool slow{1};
   // GET /api/reports/...: its own thread and SQLite connection (server/reports).
   std::unique_ptr<reports::ReportService> reports;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <iostream>
 
 #include "sessions.h"
@@ -50,14 +51,18 @@ void Listener::accept() {
       self->reported_no_descriptors_ = false;
       auto open = std::size_t(std::max<std::int64_t>(
           0, self->ctx_.metrics.http_connections.load() + self->ctx_.metrics.ws_connections.load()));
-      if (open >= self->ctx_.options.max_connections) {
+      // Over the limit: refuse rather than degrade everyone. A few at a time are told why (a
+      // display's log then says "busy", not "connection reset"); a flood is only closed.
+      const bool over = open >= self->ctx_.options.max_connections;
+      if (over) self->ctx_.metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
+      if (over && self->ctx_.turning_away.load() >= self->ctx_.options.max_turned_away) {
         beast::error_code ignored;
-        socket.close(ignored);  // over the limit: refuse rather than degrade everyone
+        socket.close(ignored);
       } else {
         beast::error_code ignored;
         // Small answers and events must leave at once, not wait for Nagle's 40 ms.
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<HttpSession>(std::move(socket), self->ctx_)->run();
+        std::make_shared<HttpSession>(std::move(socket), self->ctx_, over)->run();
       }
     } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
       // Accepting again at once would fail again at once: the loop would spin and flood the log.
@@ -78,8 +83,10 @@ void Listener::accept() {
 
 // ---- HttpSession ------------------------------------------------------------------------------
 
-HttpSession::HttpSession(tcp::socket&& socket, Context& ctx) : stream_(std::move(socket)), ctx_(ctx) {
+HttpSession::HttpSession(tcp::socket&& socket, Context& ctx, bool turn_away)
+    : stream_(std::move(socket)), ctx_(ctx), turn_away_(turn_away) {
   ctx_.metrics.http_connections.fetch_add(1, std::memory_order_relaxed);
+  if (turn_away_) ctx_.turning_away.fetch_add(1, std::memory_order_relaxed);
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ = ep.address().to_string();
@@ -87,6 +94,7 @@ HttpSession::HttpSession(tcp::socket&& socket, Context& ctx) : stream_(std::move
 
 HttpSession::~HttpSession() {
   ctx_.metrics.http_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (turn_away_) ctx_.turning_away.fetch_sub(1, std::memory_order_relaxed);
   if (owes_answer_) ctx_.answers_owed.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -95,6 +103,9 @@ void HttpSession::run() {
 }
 
 namespace {
+
+// A connection turned away is held no longer than this for its request (the 503 needs one).
+constexpr std::chrono::seconds kTurnAwayTimeout{5};
 
 // The hall's configuration is the one body allowed to be larger than the rest (a hall of 300
 // windows is ~150 KiB of JSON).
@@ -110,10 +121,12 @@ void HttpSession::read() {
   // read under the larger limit and the smaller one is applied once the target is known.
   parser_->body_limit(std::max(ctx_.options.http_body_limit, ctx_.options.http_config_body_limit));
   parser_->header_limit(std::uint32_t(ctx_.options.http_header_limit));
-  stream_.expires_after(ctx_.options.http_timeout);
+  stream_.expires_after(turn_away_ ? std::min<std::chrono::steady_clock::duration>(ctx_.options.http_timeout, kTurnAwayTimeout)
+                                   : ctx_.options.http_timeout);
   // The header first: only the request line says which limit applies.
   http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     if (ec) return self->on_read(ec, n);
+    if (self->turn_away_) return self->refuse_busy();
     auto& p = *self->parser_;
     const std::size_t limit = body_limit_for(p.get(), self->ctx_.options);
     p.body_limit(limit);  // chunked bodies are counted as they come
@@ -183,6 +196,18 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   handle_api(ctx_, request_, peer_, [self = shared_from_this()](HttpReply reply) {
     asio::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable { self->write(std::move(reply)); });
   });
+}
+
+// The answer of a connection over max_connections, its body unread: the header says enough.
+void HttpSession::refuse_busy() {
+  owes_answer_ = true;
+  ctx_.answers_owed.fetch_add(1, std::memory_order_relaxed);
+  request_ = parser_->release();
+  request_.keep_alive(false);
+  write(HttpReply{503, error_reply(make_error(ErrorCode::busy, "the server has its limit of " +
+                                                                    std::to_string(ctx_.options.max_connections) +
+                                                                    " connections open: retry in a moment"))
+                           .body});
 }
 
 namespace {

@@ -48,6 +48,8 @@ std::string Metrics::render() const {
   metric(out, "hallq_rate_limited_total", "counter", "Requests refused by a rate limit.", rate_limited);
   metric(out, "hallq_busy_total", "counter", "Commands refused because the commit queue was full.", busy);
   metric(out, "hallq_bad_requests_total", "counter", "Malformed or oversized requests and messages.", bad_requests);
+  metric(out, "hallq_connections_refused_total", "counter", "Connections over max_connections, answered 503 or closed.",
+         connections_refused);
   metric(out, "hallq_websocket_messages_sent_total", "counter", "WebSocket messages written.", ws_messages_sent);
   metric(out, "hallq_websocket_writes_total", "counter", "Writes to WebSocket clients; one may carry several messages.", ws_writes);
   metric(out, "hallq_websocket_closed_slow_total", "counter", "Clients closed for falling behind.", ws_closed_slow);

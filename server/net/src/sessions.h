@@ -41,13 +41,15 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, Context& ctx);
+  // turn_away: the server is at max_connections; the request gets a 503 and the connection closes.
+  HttpSession(boost::asio::ip::tcp::socket&& socket, Context& ctx, bool turn_away = false);
   ~HttpSession();
   void run();
 
  private:
   void read();
   void on_read(boost::beast::error_code ec, std::size_t);
+  void refuse_busy();
   void write(HttpReply reply);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t);
 
@@ -60,6 +62,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string answer_head_;  // the answer being written, until async_write completes
   std::string answer_body_;
   bool owes_answer_ = false;        // counted in ctx_.answers_owed until the answer is written
+  const bool turn_away_;            // counted in ctx_.turning_away
 };
 
 class WebSocketSession;

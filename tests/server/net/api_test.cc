@@ -369,37 +369,96 @@ TEST_F(ApiTest, OversizedHeadersAndStalledRequestsAreRefusedAndOthersServed) {
   EXPECT_EQ(metric("hallq_tickets_issued_total"), 0);
 }
 
-TEST_F(ApiTest, ConnectionsBeyondTheLimitAreClosedAndOneFreedIsUsedAgain) {
+TEST_F(ApiTest, ConnectionsBeyondTheLimitAreToldBusyAndOneFreedIsUsedAgain) {
   net::ServerOptions o;
   o.max_connections = 4;
   start(o);
   // The server counts a connection until it has seen it close: ask again until it has.
-  auto answered = [&](RawClient& c) { return c.ask(kHealth).has_value(); };
+  auto served = [&](RawClient& c) {
+    auto r = c.ask(kHealth);
+    return r && r->result_int() == 200;
+  };
   std::vector<std::unique_ptr<RawClient>> open;
   for (int i = 0; i < 4; ++i) {
     bool ok = false;
     for (int attempt = 0; attempt < 40 && !ok; ++attempt) {
       auto c = std::make_unique<RawClient>(port_);
-      if ((ok = answered(*c))) open.push_back(std::move(c));
+      if ((ok = served(*c))) open.push_back(std::move(c));
       else std::this_thread::sleep_for(50ms);
     }
     ASSERT_TRUE(ok) << "connection " << i + 1 << " of 4 was refused";
   }
-  // Four are open, kept alive: the fifth is closed without an answer, every time.
+  // Four are open, kept alive: the fifth is told why, and closed, every time. (The count is
+  // read over an open connection: a new one would be turned away too.)
+  auto refused = [&] {
+    auto r = open.front()->ask("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    return r ? metric_value(r->body(), "hallq_connections_refused_total") : -1;
+  };
+  const auto refused_before = refused();
   for (int i = 0; i < 3; ++i) {
     RawClient surplus(port_);
-    EXPECT_FALSE(answered(surplus)) << "a connection over the limit was served";
+    auto r = surplus.ask(kHealth);
+    ASSERT_TRUE(r) << "a connection over the limit was closed without an answer";
+    EXPECT_EQ(r->result_int(), 503);
+    EXPECT_FALSE(r->keep_alive());
+    EXPECT_EQ(json::parse(r->body())["error"]["code"], "busy");
+    EXPECT_EQ(json::parse(r->body())["error"]["message"], "the server has its limit of 4 connections open: retry in a moment");
+    EXPECT_EQ(surplus.until_closed(), "");
   }
+  EXPECT_EQ(refused() - refused_before, 3);
   // The open ones still work.
-  for (auto& c : open) EXPECT_TRUE(answered(*c));
+  for (auto& c : open) EXPECT_TRUE(served(*c));
   // One leaves: its place is free again.
   open.pop_back();
-  bool served = false;
-  for (int attempt = 0; attempt < 40 && !served; ++attempt) {
+  bool again_served = false;
+  for (int attempt = 0; attempt < 40 && !again_served; ++attempt) {
     RawClient again(port_);
-    if (!(served = answered(again))) std::this_thread::sleep_for(50ms);
+    if (!(again_served = served(again))) std::this_thread::sleep_for(50ms);
   }
-  EXPECT_TRUE(served);
+  EXPECT_TRUE(again_served);
+}
+
+// Turning a connection away holds it until its request comes: a flood of silent connections
+// over the limit is held only max_turned_away at a time, for at most 5 s, and the rest closed.
+TEST_F(ApiTest, AFloodOverTheLimitIsClosedAndNeverServed) {
+  net::ServerOptions o;
+  o.max_connections = 2;
+  o.max_turned_away = 3;
+  start(o);
+  std::vector<std::unique_ptr<RawClient>> open;
+  for (int i = 0; i < 2; ++i) {
+    open.push_back(std::make_unique<RawClient>(port_));
+    auto r = open.back()->ask(kHealth);
+    ASSERT_TRUE(r && r->result_int() == 200);
+  }
+  auto refused = [&] {  // over an open connection: a new one would be turned away
+    auto r = open.front()->ask("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    return r ? metric_value(r->body(), "hallq_connections_refused_total") : -1;
+  };
+  // Connected and silent. The server accepts in order: they are all held before the next.
+  std::vector<std::unique_ptr<RawClient>> silent;
+  for (int i = 0; i < 3; ++i) silent.push_back(std::make_unique<RawClient>(port_));
+  RawClient flood(port_);
+  EXPECT_FALSE(flood.ask(kHealth)) << "a fourth connection over the limit was answered";
+  EXPECT_EQ(refused(), 4);
+  // The silent ones still get their 503 when they speak, and then close.
+  for (auto& c : silent) {
+    auto r = c->ask(kHealth);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 503);
+    EXPECT_EQ(c->until_closed(), "");
+  }
+  std::this_thread::sleep_for(200ms);  // the server has let them go
+  // A silent one is not held past 5 s.
+  RawClient late(port_);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(late.until_closed(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 8s);
+  EXPECT_EQ(refused(), 5);
+  for (auto& c : open) {
+    auto r = c->ask(kHealth);
+    EXPECT_TRUE(r && r->result_int() == 200) << "an open connection stopped being served";
+  }
 }
 
 TEST_F(ApiTest, ClerkRetryAfterTimeoutDoesNotCallTwice) {

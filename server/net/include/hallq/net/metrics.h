@@ -41,6 +41,7 @@ struct Metrics {
   std::atomic<std::uint64_t> ws_snapshots_replaced{0};
   std::atomic<std::uint64_t> ws_resynced{0};       // behind clients sent a snapshot instead of a burst
   std::atomic<std::uint64_t> bad_requests{0};      // malformed input of any kind
+  std::atomic<std::uint64_t> connections_refused{0};  // over max_connections
   LatencyHistogram commit_latency;                 // one transaction, BEGIN to COMMIT
   LatencyHistogram command_latency;                // command received to durable
 

@@ -40,7 +40,8 @@ struct ServerOptions {
   // half the writes to every screen (docs/benchmarks.md). Clerks' consoles, evaluators and
   // kiosks answer a person at the counter, and keep ws_update_hold.
   std::chrono::milliseconds display_update_hold{500};
-  std::size_t max_connections = 20000;          // beyond this, new connections are closed
+  std::size_t max_connections = 20000;          // beyond this, new connections are turned away:
+  std::size_t max_turned_away = 64;             // this many at a time get a 503 busy, the rest just a close
   std::size_t max_pending_commands = 20000;     // commit queue bound; beyond: 503 busy
   std::function<TimeMs()> clock;                // tests pass a fake; default system clock
   double clock_rate = 1;                        // hall ms per real ms: a simulated day (--time-scale) runs faster
