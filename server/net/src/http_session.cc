@@ -126,7 +126,6 @@ void HttpSession::read() {
   // The header first: only the request line says which limit applies.
   http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     if (ec) return self->on_read(ec, n);
-    if (self->turn_away_) return self->refuse_busy();
     auto& p = *self->parser_;
     const std::size_t limit = body_limit_for(p.get(), self->ctx_.options);
     p.body_limit(limit);  // chunked bodies are counted as they come
@@ -163,6 +162,14 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     return write(HttpReply{400, error_reply(make_error(ErrorCode::bad_request, "malformed HTTP request: " + ec.message())).body});
   }
   request_ = parser_->release();
+  // Turned away after the whole request is read: closing on unread bytes would send a reset,
+  // which can reach the client before the answer does.
+  if (turn_away_) {
+    request_.keep_alive(false);
+    const std::string limit = std::to_string(ctx_.options.max_connections);
+    return write(HttpReply{
+        503, error_reply(make_error(ErrorCode::busy, "the server has its limit of " + limit + " connections open: retry in a moment")).body});
+  }
   if (ctx_.stopping) {
     request_.keep_alive(false);
     return write(HttpReply{503, error_reply(make_error(ErrorCode::busy, "the server is stopping: retry in a moment")).body});
@@ -196,18 +203,6 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   handle_api(ctx_, request_, peer_, [self = shared_from_this()](HttpReply reply) {
     asio::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable { self->write(std::move(reply)); });
   });
-}
-
-// The answer of a connection over max_connections, its body unread: the header says enough.
-void HttpSession::refuse_busy() {
-  owes_answer_ = true;
-  ctx_.answers_owed.fetch_add(1, std::memory_order_relaxed);
-  request_ = parser_->release();
-  request_.keep_alive(false);
-  write(HttpReply{503, error_reply(make_error(ErrorCode::busy, "the server has its limit of " +
-                                                                    std::to_string(ctx_.options.max_connections) +
-                                                                    " connections open: retry in a moment"))
-                           .body});
 }
 
 namespace {

@@ -49,7 +49,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   void read();
   void on_read(boost::beast::error_code ec, std::size_t);
-  void refuse_busy();
   void write(HttpReply reply);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t);
 

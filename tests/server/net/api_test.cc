@@ -338,6 +338,11 @@ struct RawClient {
   }
 };
 constexpr const char* kHealth = "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n";
+// A metric read over a connection already open: at the connection limit a new one is turned away.
+double metric_over(RawClient& c, const std::string& name) {
+  auto r = c.ask("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  return r ? metric_value(r->body(), name) : -1;
+}
 
 TEST_F(ApiTest, OversizedHeadersAndStalledRequestsAreRefusedAndOthersServed) {
   net::ServerOptions o;
@@ -388,12 +393,8 @@ TEST_F(ApiTest, ConnectionsBeyondTheLimitAreToldBusyAndOneFreedIsUsedAgain) {
     }
     ASSERT_TRUE(ok) << "connection " << i + 1 << " of 4 was refused";
   }
-  // Four are open, kept alive: the fifth is told why, and closed, every time. (The count is
-  // read over an open connection: a new one would be turned away too.)
-  auto refused = [&] {
-    auto r = open.front()->ask("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    return r ? metric_value(r->body(), "hallq_connections_refused_total") : -1;
-  };
+  // Four are open, kept alive: the fifth is told why, and closed, every time.
+  auto refused = [&] { return metric_over(*open.front(), "hallq_connections_refused_total"); };
   const auto refused_before = refused();
   for (int i = 0; i < 3; ++i) {
     RawClient surplus(port_);
@@ -408,6 +409,16 @@ TEST_F(ApiTest, ConnectionsBeyondTheLimitAreToldBusyAndOneFreedIsUsedAgain) {
   EXPECT_EQ(refused() - refused_before, 3);
   // The open ones still work.
   for (auto& c : open) EXPECT_TRUE(served(*c));
+  // A request with a body is read whole before the answer, so no reset overtakes the 503.
+  {
+    RawClient surplus(port_);
+    const std::string body = R"({"service":"A","request_id":")" + std::string(20000, 'x') + R"("})";
+    auto r = surplus.ask("POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_TRUE(r) << "the 503 was lost";
+    EXPECT_EQ(r->result_int(), 503);
+  }
+  EXPECT_EQ(metric_over(*open.front(), "hallq_tickets_issued_total"), 0);
   // One leaves: its place is free again.
   open.pop_back();
   bool again_served = false;
@@ -431,10 +442,7 @@ TEST_F(ApiTest, AFloodOverTheLimitIsClosedAndNeverServed) {
     auto r = open.back()->ask(kHealth);
     ASSERT_TRUE(r && r->result_int() == 200);
   }
-  auto refused = [&] {  // over an open connection: a new one would be turned away
-    auto r = open.front()->ask("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    return r ? metric_value(r->body(), "hallq_connections_refused_total") : -1;
-  };
+  auto refused = [&] { return metric_over(*open.front(), "hallq_connections_refused_total"); };
   // Connected and silent. The server accepts in order: they are all held before the next.
   std::vector<std::unique_ptr<RawClient>> silent;
   for (int i = 0; i < 3; ++i) silent.push_back(std::make_unique<RawClient>(port_));
