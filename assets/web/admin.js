@@ -3,7 +3,7 @@
 // configuration editor (config.js).
 import {
   addStrings, initLang, onLangChange, t, nameOf, windowName, duration, clock, el, errorText, api,
-  newRequestId, LiveSocket, SeqTracker, loadSession, saveSession,
+  newRequestId, LiveSocket, SeqTracker, AnswerGuard, loadSession, saveSession,
 } from '/common.js';
 import { mountReportsPanel } from '/report.js';
 import { mountQualityPanel } from '/quality.js';
@@ -101,6 +101,7 @@ const S = {
   notice: '',
   day: '',
   seq: new SeqTracker(),
+  answers: new AnswerGuard(),          // answers shown before their events (common.js)
   synced: false,
   skew: 0,
   retryAt: 0,
@@ -218,6 +219,7 @@ function onMessage(m) {
 
 function applySnapshot(snap) {
   S.skew = snap.now - Date.now();
+  S.answers.reset();
   S.snap = snap;
   S.notice = snap.notice || '';
   S.services = new Map(snap.services.map((s) => [s.code, { ...s }]));
@@ -247,7 +249,7 @@ function applyEvent(e) {
       S.calls.length = Math.min(S.calls.length, 20);
     }
   }
-  if (e.window) {
+  if (e.window && S.answers.current(e.window.number, e.seq)) {
     const w = S.windows.get(e.window.number);
     if (w) {
       Object.assign(w, {
@@ -326,7 +328,7 @@ async function windowOp(n, op, btn) {
   const r = await command(`/api/windows/${n}/${op}`, {}, `w${n}/${op}`);
   const w = S.windows.get(n);
   if (r.ok) {
-    if (w && r.data.state) w.state = r.data.state;
+    if (w && r.data.state && S.answers.answered(n, r.data.seq, S.seq.seq)) w.state = r.data.state;
     say('winMessage', t('ops.winDone', { w: windowName(w && w.name, n), s: t('win.' + r.data.state) }), true);
   } else if (r.status !== 401) {
     say('winMessage', errorText(r.error), false);

@@ -3,7 +3,7 @@
 // WebSocket (snapshot + seq events); commands go over HTTP with a request id per press.
 import {
   addStrings, initLang, onLangChange, t, nameOf, windowName, duration, clock, el, errorText, api,
-  newRequestId, LiveSocket, SeqTracker, loadSession, saveSession,
+  newRequestId, LiveSocket, SeqTracker, AnswerGuard, loadSession, saveSession,
 } from '/common.js';
 
 addStrings({
@@ -121,6 +121,7 @@ const S = {
   windows: new Map(),                  // number -> {number, name, services, state, state_since, clerk, served_today, currentId, held}
   tickets: new Map(),                  // id -> full ticket record (open tickets and the ones we just saw)
   seq: new SeqTracker(),
+  answers: new AnswerGuard(),          // answers shown before their events (common.js)
   synced: false,
   skew: 0,                             // server clock - our clock, ms
   retryAt: 0,
@@ -338,6 +339,7 @@ function onMessage(m) {
 
 function applySnapshot(snap) {
   S.skew = snap.now - Date.now();
+  S.answers.reset();
   S.hall = snap.hall;
   S.services = new Map(snap.services.map((s) => [s.code, s]));
   S.tickets = new Map((snap.tickets || []).map((tk) => [tk.id, tk]));
@@ -364,7 +366,7 @@ function applyEvent(e) {
     S.tickets.set(e.ticket.id, e.ticket);
     if (mine && (relevant(e.ticket, mine) || (before && relevant(before, mine)))) touchesQueue = true;
   }
-  if (e.window && !stale) {
+  if (e.window && !stale && S.answers.current(e.window.number, e.seq)) {
     const w = S.windows.get(e.window.number);
     if (w) {
       // An event carries the whole record after the change: replace, absent fields are empty.
@@ -517,11 +519,11 @@ async function act(action, fields = {}) {
 }
 
 // The answer may arrive before or after the event that reports the same change. Apply it only
-// when it is newer than what the events already gave (history only grows), so a late answer
-// never rolls the screen back.
+// when its event has not come yet (its seq) and its ticket is newer than the events gave
+// (history only grows), so a late answer never rolls the screen back.
 function applyResult(action, data) {
   const w = myWindow();
-  if (!w) return;
+  if (!w || !S.answers.answered(S.window, data.seq, S.seq.seq)) return;
   if (data.ticket) {
     const known = S.tickets.get(data.ticket.id);
     const newer = !known || (data.ticket.history || []).length > (known.history || []).length;

@@ -314,6 +314,28 @@ export class SeqTracker {
   }
 }
 
+// The answer to a press comes over HTTP, the events over the WebSocket, so an event from just
+// before the press can arrive after its answer and take a window back on screen. An answer
+// carries the seq of its own first event (docs/protocol.md); until the events reach that seq,
+// what an older event says of the same window is not shown.
+export class AnswerGuard {
+  constructor() { this.windows = new Map(); }  // window number -> seq of the newest answer shown
+  // Whether to show an answer about `window`; false when its event came first (the screen has it).
+  answered(window, seq, eventsSeq) {
+    if (seq == null) return true;
+    if (eventsSeq != null && seq <= eventsSeq) return false;
+    this.windows.set(window, Math.max(seq, this.windows.get(window) || 0));
+    return true;
+  }
+  // Whether an event's record of `window` is current: not older than an answer shown for it.
+  current(window, seq) {
+    const answered = this.windows.get(window);
+    if (answered == null || seq >= answered) { this.windows.delete(window); return true; }
+    return false;
+  }
+  reset() { this.windows.clear(); }
+}
+
 // Session storage for a logged-in console: survives a reload of the tab, not a closed tab.
 export function loadSession(key) {
   try { return JSON.parse(sessionStorage.getItem(key) || 'null'); } catch { return null; }

@@ -366,56 +366,96 @@ test('a missed event (seq gap) makes the console ask for a snapshot and catch up
   await http('POST', '/api/commands/cancel', { number: tk.number, request_id: reqId('c') }, await admin());
 });
 
+// Between a page and the server: everything goes through, except that while `on` the server's
+// events are kept back in `kept` until the test sends them on with `release(n)` (the first n,
+// or all).
+async function eventGate(page) {
+  const gate = { on: false, kept: [], toPage: null };
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const upstream = ws.connectToServer();
+    gate.toPage = ws;
+    ws.onMessage((m) => upstream.send(m));
+    upstream.onMessage((m) => {
+      if (gate.on && JSON.parse(String(m)).type === 'event') gate.kept.push(m);
+      else ws.send(m);
+    });
+  });
+  gate.eventOf = (m) => JSON.parse(String(m)).event;
+  gate.release = (n = gate.kept.length) => { for (const m of gate.kept.splice(0, n)) gate.toPage.send(m); };
+  return gate;
+}
+
 test('an event that arrives after the answer to a later press does not roll the console back', async () => {
   // The answer to a press comes over HTTP, the events over the WebSocket: on a busy hall the
   // answer to "hold" can reach the console before the event of the "start" that preceded it.
   const page = await newPage();
-  let keepBack = false;
-  const kept = [];
-  let toPage = null;
-  await page.routeWebSocket(/\/ws$/, (ws) => {
-    const upstream = ws.connectToServer();
-    toPage = ws;
-    ws.onMessage((m) => upstream.send(m));
-    upstream.onMessage((m) => {
-      if (keepBack && JSON.parse(String(m)).type === 'event') kept.push(m);
-      else ws.send(m);
-    });
-  });
+  const gate = await eventGate(page);
   const tk = await issue('C');
   await clerkAt(page, 'li', 3);
   await until(() => enabled(page, 'call-next'), 'call-next enabled');
   await button(page, 'call-next').click();
   await until(async () => (await text(page, '#curNumber')) === tk.number, 'the number on the console');
   await until(() => enabled(page, 'start'), 'start enabled');
-  keepBack = true;
+  gate.on = true;
   await button(page, 'start').click();
   await until(() => enabled(page, 'hold'), 'hold enabled by the answer to start');
   await button(page, 'hold').click();
   await until(async () => (await text(page, '#heldList')).includes(tk.number), 'the answer to hold shows it held');
-  const eventOf = (m) => JSON.parse(String(m)).event;
-  await until(() => kept.some((m) => eventOf(m) === 'ticket_held'), 'the hold event kept back');
-  keepBack = false;
+  await until(() => gate.kept.some((m) => gate.eventOf(m) === 'ticket_held'), 'the hold event kept back');
+  gate.on = false;
   // The start's event arrives now, after the hold's answer: it is older than what the console
   // shows, and must not take the held visitor off the screen.
-  const startIndex = kept.findIndex((m) => eventOf(m) === 'service_started');
-  check(startIndex >= 0, `the start event was kept back too (kept: ${kept.map(eventOf)})`);
-  for (const m of kept.splice(0, startIndex + 1)) toPage.send(m);
+  const startIndex = gate.kept.findIndex((m) => gate.eventOf(m) === 'service_started');
+  check(startIndex >= 0, `the start event was kept back too (kept: ${gate.kept.map(gate.eventOf)})`);
+  gate.release(startIndex + 1);
   await page.waitForTimeout(400);
   equal(await text(page, '#totHeld'), '1', 'held count after the late start event');
   check((await text(page, '#heldList')).includes(tk.number), 'the held list still shows it');
   check(await page.locator('#curEmpty').isVisible(), 'the console stays free');
-  for (const m of kept.splice(0)) toPage.send(m);
+  gate.release();
   await page.waitForTimeout(200);
   equal(await text(page, '#totHeld'), '1', 'held count after the hold event');
   equal((await adminAt(3, 'callback', { number: tk.number })).status, 200, 'admin calls it back');
   await freeWindow(3);
 });
 
+test('a window\'s own state on the console is not taken back by an event older than the answer', async () => {
+  // Complete, then pause at once: the completion's event (window open) can arrive after the
+  // pause's answer. The answer's seq says that event is older.
+  const page = await newPage();
+  const gate = await eventGate(page);
+  const tk = await issue('C');
+  await clerkAt(page, 'li', 3);
+  await until(() => enabled(page, 'call-next'), 'call-next enabled');
+  await button(page, 'call-next').click();
+  await until(() => enabled(page, 'start'), 'start enabled');
+  await button(page, 'start').click();
+  await until(() => enabled(page, 'complete'), 'complete enabled');
+  gate.on = true;
+  await button(page, 'complete').click();
+  await until(async () => (await text(page, '#message')).includes('已办结'), 'the answer to complete');
+  await button(page, 'pause').click();
+  await until(async () => (await text(page, '#winState')) === '暂停', 'the answer to pause shows it paused');
+  await until(() => gate.kept.some((m) => gate.eventOf(m) === 'window_paused'), 'the pause event kept back');
+  gate.on = false;
+  const doneIndex = gate.kept.findIndex((m) => gate.eventOf(m) === 'service_completed');
+  check(doneIndex >= 0, `the completion was kept back too (kept: ${gate.kept.map(gate.eventOf)})`);
+  gate.release(doneIndex + 1);
+  await page.waitForTimeout(400);
+  equal(await text(page, '#winState'), '暂停', 'still paused after the late completion event');
+  gate.release();
+  await page.waitForTimeout(200);
+  equal(await text(page, '#winState'), '暂停', 'paused after the pause event');
+  equal((await windowOf(3)).state, 'paused', 'and on the server');
+  await freeWindow(3);
+  await until(async () => (await text(page, '#winState')) === '开放', 'the resume reaches the console');
+});
+
 test('hotkeys drive a whole visit: start, hold, call back, transfer with return, complete', async () => {
   const tk = await issue('C');
   const page = await newPage();
   await clerkAt(page, 'li', 3);
+  const servedBefore = (await windowOf(3)).served_today;  // earlier tests served here too
   await until(() => enabled(page, 'call-next'), 'call-next enabled');
   // A key does nothing while the previous press is in flight (by design): wait for its button.
   const KEY_ACTION = { n: 'call-next', 1: 'call-next', s: 'start', 4: 'start', h: 'hold', d: 'complete' };
@@ -461,7 +501,7 @@ test('hotkeys drive a whole visit: start, hold, call back, transfer with return,
   await page.keyboard.press('d');
   await until(async () => (await windowOf(3)).current === null, 'window 3 free after D completes');
   const w3 = await windowOf(3);
-  equal(w3.served_today, 1, 'served today at window 3');
+  equal(w3.served_today, servedBefore + 1, 'served today at window 3: one more');
   await until(async () => (await text(page, '#totServed')) === '1', 'the console shows 1 completed today');
   await freeWindow(4);
 });
@@ -592,7 +632,7 @@ test('the dashboard shows the hall live and its actions reach the server', async
   // Pause and resume window 4 from its card.
   await page.click('.wcard[data-window="4"] button[data-op="pause"]');
   await until(async () => (await windowOf(4)).state === 'paused', 'window 4 paused on the server');
-  await until(async () => (await text(page, '.wcard[data-window="4"]')).includes('暂停'), 'the card says paused');
+  await until(async () => (await text(page, '.wcard[data-window="4"] .head .pill')) === '暂停', 'the card says paused');
   await page.click('.wcard[data-window="4"] button[data-op="resume"]');
   await until(async () => (await windowOf(4)).state === 'open', 'window 4 open again');
   // Close window 2 takes a second press to confirm.
@@ -634,6 +674,38 @@ test('the dashboard shows the hall live and its actions reach the server', async
 // Reports (server/reports): the dashboard's table, chart and CSV must show what the API says,
 // and the printable daily report renders on A4. The API's own figures are checked against an
 // independent tally in tests/server/reports; here the question is whether the pages show them.
+test('the dashboard does not show a window\'s state older than the answer to its own press', async () => {
+  const page = await newPage();
+  const gate = await eventGate(page);
+  await page.goto(server.base + '/admin');
+  await page.fill('#loginUser', 'admin');
+  await page.fill('#loginPassword', USERS.admin);
+  await page.click('#loginSubmit');
+  await page.waitForSelector('#dash:not([hidden])');
+  const card = () => text(page, '.wcard[data-window="4"] .head .pill');  // its state
+  await until(async () => (await card()) === '开放', 'window 4 open on its card');
+  // Someone calls at window 4 and marks a no-show: events of an open, idle window, kept back.
+  await issue('A');
+  gate.on = true;
+  equal((await adminAt(4, 'call-next')).status, 200, 'a call at window 4');
+  equal((await adminAt(4, 'no-show')).status, 200, 'and a no-show');
+  await until(() => gate.kept.some((m) => gate.eventOf(m) === 'ticket_no_show'), 'the no-show event kept back');
+  // Paused from the card: the answer arrives before those older events.
+  await page.click('.wcard[data-window="4"] button[data-op="pause"]');
+  await until(async () => (await card()) === '暂停', 'the answer shows window 4 paused');
+  await until(() => gate.kept.some((m) => gate.eventOf(m) === 'window_paused'), 'the pause event kept back');
+  gate.on = false;
+  const older = gate.kept.findIndex((m) => gate.eventOf(m) === 'window_paused');
+  gate.release(older);
+  await page.waitForTimeout(400);
+  equal(await card(), '暂停', 'still paused after the older events');
+  gate.release();
+  await page.waitForTimeout(200);
+  equal(await card(), '暂停', 'paused after its own event');
+  await freeWindow(4);
+  await until(async () => (await card()) === '开放', 'the resume reaches the card');
+});
+
 test('the reports section shows the figures, its CSV matches, and the daily report prints', async () => {
   try {
     await freeWindow(1);

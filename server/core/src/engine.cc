@@ -329,6 +329,8 @@ struct Run {
     text += std::to_string(st.ahead);
     text += R"(,"estimated_wait_s":)";
     text += std::to_string(st.estimated_wait_s);
+    text += R"(,"seq":)";
+    text += std::to_string(out.events.back().seq);
     rest_end = text.size();
     text += R"(,"ticket":)";
     append_json(text, r->second.t);
@@ -899,7 +901,7 @@ Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs n
   }
 
   Run run{s, actor, now, out, rolled};
-  [[maybe_unused]] const std::size_t before = out.events.size();
+  const std::size_t before = out.events.size();  // a rollover's events come first
   Result<json> r = std::visit([&run](const auto& body) { return run(body); }, command.body);
   if (!r) {
     assert(out.events.size() == before);  // every check comes before the first change
@@ -914,6 +916,9 @@ Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs n
     }
     return out;
   }
+  // The seq of the first event of this change (an issue writes it into its text): a client that
+  // has the answer before that event knows every event before it is older than the answer.
+  if (run.text.empty() && out.events.size() > before) (*r)["seq"] = out.events[before].seq;
   // Serialised here, once: the journal stores this text and the server answers with it.
   out.body = run.text.empty() ? r->dump(-1, ' ', false, json::error_handler_t::replace) : std::move(run.text);
   if (!key.empty()) {

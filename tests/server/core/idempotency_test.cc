@@ -1,6 +1,7 @@
 // Retries and races: a repeated request changes nothing and answers as before, a reused id
 // with another command is refused, and two clerks pressing "call next" in any interleaving
 // never call one visitor twice. Then who may do what.
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -62,6 +63,37 @@ TEST(CoreIdempotency, ARetriedIssueAnswersAsFirstAfterTheTicketMovedOn) {
   EXPECT_EQ(again1.result(), normal.result());
   EXPECT_EQ(again2.result()["ticket"]["state"], "waiting");
   EXPECT_EQ(again2.result()["ticket"]["service"], "A");
+}
+
+// An answer carries the seq of its change's first event, so a console that has the answer
+// before the events knows which events are older (docs/protocol.md). A retry returns it too.
+TEST(CoreIdempotency, AnAnswerCarriesTheSeqOfItsOwnFirstEvent) {
+  Hall h;
+  const Outcome issued = h.run(issue("A"), kiosk(), at(9, 0), "press-1");
+  ASSERT_TRUE(issued.ok()) << describe(issued);
+  ASSERT_FALSE(issued.events.empty());  // the hall's first day begins first: a rollover
+  EXPECT_EQ(issued.events.back().type, EventType::ticket_issued);
+  EXPECT_EQ(issued.result()["seq"], issued.events.back().seq);
+  const Outcome called = h.run(CallNext{1}, admin(), at(9, 1), "call-1");
+  ASSERT_TRUE(called.ok()) << describe(called);
+  EXPECT_EQ(called.result()["seq"], called.events.front().seq);
+  EXPECT_EQ(called.events.front().seq, issued.events.back().seq + 1);
+  h.ok(NoShow{1}, admin(), at(9, 2));
+  const Outcome paused = h.run(PauseWindow{1}, admin(), at(9, 3), "pause-1");
+  ASSERT_TRUE(paused.ok()) << describe(paused);
+  EXPECT_EQ(paused.result()["seq"], paused.events.front().seq);
+  EXPECT_EQ(h.run(PauseWindow{1}, admin(), at(9, 4), "pause-1").body, paused.body);
+  EXPECT_EQ(h.run(issue("A"), kiosk(), at(9, 4), "press-1").body, issued.body);
+
+  // The next morning the first command rolls the day over first: its seq is its own event's,
+  // after the rollover's.
+  const Outcome next_day = h.run(issue("A"), kiosk(), at(9, 0, 1), "press-2");
+  ASSERT_TRUE(next_day.ok()) << describe(next_day);
+  ASSERT_GE(next_day.events.size(), 2u);
+  EXPECT_TRUE(std::any_of(next_day.events.begin(), next_day.events.end(),
+                          [](const Event& e) { return e.type == EventType::day_rolled_over; }));
+  EXPECT_EQ(next_day.events.back().type, EventType::ticket_issued);
+  EXPECT_EQ(next_day.result()["seq"], next_day.events.back().seq);
 }
 
 // A configuration edit rebuilds the engine's state; the day's answers must come through it.
