@@ -385,9 +385,8 @@ async function eventGate(page) {
   return gate;
 }
 
-test('an event that arrives after the answer to a later press does not roll the console back', async () => {
-  // The answer to a press comes over HTTP, the events over the WebSocket: on a busy hall the
-  // answer to "hold" can reach the console before the event of the "start" that preceded it.
+// Li's console at window 3 behind an event gate, a fresh C ticket called there, start enabled.
+async function gatedConsoleWithACall() {
   const page = await newPage();
   const gate = await eventGate(page);
   const tk = await issue('C');
@@ -396,6 +395,13 @@ test('an event that arrives after the answer to a later press does not roll the 
   await button(page, 'call-next').click();
   await until(async () => (await text(page, '#curNumber')) === tk.number, 'the number on the console');
   await until(() => enabled(page, 'start'), 'start enabled');
+  return { page, gate, tk };
+}
+
+test('an event that arrives after the answer to a later press does not roll the console back', async () => {
+  // The answer to a press comes over HTTP, the events over the WebSocket: on a busy hall the
+  // answer to "hold" can reach the console before the event of the "start" that preceded it.
+  const { page, gate, tk } = await gatedConsoleWithACall();
   gate.on = true;
   await button(page, 'start').click();
   await until(() => enabled(page, 'hold'), 'hold enabled by the answer to start');
@@ -422,13 +428,7 @@ test('an event that arrives after the answer to a later press does not roll the 
 test('a window\'s own state on the console is not taken back by an event older than the answer', async () => {
   // Complete, then pause at once: the completion's event (window open) can arrive after the
   // pause's answer. The answer's seq says that event is older.
-  const page = await newPage();
-  const gate = await eventGate(page);
-  const tk = await issue('C');
-  await clerkAt(page, 'li', 3);
-  await until(() => enabled(page, 'call-next'), 'call-next enabled');
-  await button(page, 'call-next').click();
-  await until(() => enabled(page, 'start'), 'start enabled');
+  const { page, gate } = await gatedConsoleWithACall();
   await button(page, 'start').click();
   await until(() => enabled(page, 'complete'), 'complete enabled');
   gate.on = true;

@@ -36,20 +36,8 @@ TimeMs now_ms() {
 constexpr TimeMs k0830InUtcPlus8 = 1796603400000;
 constexpr int kUtcPlus8 = 480;
 
-// The text --help printed before the program became a library, byte for byte.
-const std::string kUsage =
-    "usage: hallq-server [--config FILE] [--data DIR] [--listen HOST:PORT] [--web DIR]\n"
-    "                    [--threads N] [--always-open] [--time-scale N] [--start-time T]\n"
-    "  --config FILE     hall configuration (default " HALLQ_ASSETS_DIR "/halls/sample-county.json)\n"
-    "  --data DIR        where hallq.sqlite lives (default ./var)\n"
-    "  --listen H:P      address to serve (default 127.0.0.1:8080; port 0 picks a free one)\n"
-    "  --web DIR         static web pages (default " HALLQ_ASSETS_DIR "/web)\n"
-    "  --threads N       I/O threads (default 2)\n"
-    "  --always-open     issue tickets at any hour of any day (demos, tests)\n"
-    "  --time-scale N    the hall's clock runs N times faster than real time (1..10000;\n"
-    "                    simulations: hallq-sim); default 1\n"
-    "  --start-time T    the hall's clock starts at T, local hall time YYYY-MM-DDTHH:MM;\n"
-    "                    default now\n";
+// What --help prints and a usage error follows with.
+const std::string kUsage = hallq::app::server_usage();
 
 TEST(ServerArgs, NoFlagsGiveTheDefaultsHelpLists) {
   auto parsed = parse({});
@@ -143,6 +131,17 @@ TEST(ServerArgs, BadFlagsEndTheRunWithTheirMessage) {
     EXPECT_EQ(e.out, "") << joined(k.flags);
     EXPECT_EQ(e.err, k.err) << joined(k.flags);
   }
+}
+
+// The usage names every flag the parser takes, and the defaults it falls back to.
+TEST(ServerArgs, UsageNamesEveryFlagAndTheDefaults) {
+  for (const char* flag : {"--config FILE", "--data DIR", "--listen H:P", "--web DIR", "--threads N", "--always-open",
+                           "--time-scale N", "--start-time T"})
+    EXPECT_NE(kUsage.find(std::string("\n  ") + flag), std::string::npos) << flag;
+  EXPECT_NE(kUsage.find("(default " HALLQ_ASSETS_DIR "/halls/sample-county.json)"), std::string::npos);
+  EXPECT_NE(kUsage.find("(default " HALLQ_ASSETS_DIR "/web)"), std::string::npos);
+  EXPECT_NE(kUsage.find("(default 127.0.0.1:8080; port 0 picks a free one)"), std::string::npos);
+  EXPECT_TRUE(kUsage.starts_with("usage: hallq-server "));
 }
 
 TEST(ServerArgs, HelpPrintsUsageOnStdoutAndExitsZero) {
