@@ -900,7 +900,7 @@ Outcome Engine::run_command(const Command& command, const Actor& actor, TimeMs n
     }
   }
 
-  Run run{s, actor, now, out, rolled};
+  Run run{s, actor, now, out, rolled, {}, 0, nullptr};
   const std::size_t before = out.events.size();  // a rollover's events come first
   Result<json> r = std::visit([&run](const auto& body) { return run(body); }, command.body);
   if (!r) {

@@ -36,7 +36,8 @@ TEST(WsFramesTest, AMaskedClientFrameIsTheRfcsExample) {
   std::memcpy(&key, key_bytes.data(), 4);
   std::string out = "x";  // appends, keeping what is there
   ws::append_client_frame(out, 0x1, "Hello", key);
-  EXPECT_EQ(out, "x" + bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));
+  EXPECT_EQ(out.substr(0, 1), "x");
+  EXPECT_EQ(out.substr(1), bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));
 }
 
 TEST(WsFramesTest, AZeroKeyLeavesThePayloadAsItIs) {

@@ -29,7 +29,9 @@ TEST(TicketIds, UniqueWellFormedTimeOrderedAndEvenlyRandom) {
     const std::string& id = made[i];
     ASSERT_EQ(id.size(), 26u) << id;
     for (char c : id) ASSERT_NE(kAlphabet.find(c), std::string_view::npos) << id;
-    if (i > 0) EXPECT_LE(made[i - 1].substr(0, 8), id.substr(0, 8)) << "time part went back at " << i;
+    if (i > 0) {
+      EXPECT_LE(made[i - 1].substr(0, 8), id.substr(0, 8)) << "time part went back at " << i;
+    }
     random_parts.insert(id.substr(8));
     for (char c : id.substr(8)) ++seen[kAlphabet.find(c)];
   }
